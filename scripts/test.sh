@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh machine, then runs lint, types and tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+ruff check src tests bench
+ruff format --check src tests bench
+mypy
+python3 -m pytest "$@"

@@ -1,0 +1,5 @@
+"""``python -m freecost`` runs the command line."""
+
+from freecost.cli import main
+
+main()

@@ -1,0 +1,323 @@
+"""The ``freecost`` command line: options in, calls to the package, lines and exit codes out.
+
+Only this module knows about argv, terminals and exit codes. Exit codes follow the Nagios
+plugin convention (0 ok, 1 warn, 2 fail, 3 unknown); a usage error or invalid input is 3,
+never 2, so cron and Nagios read every exit the same way. Heavy modules are imported inside
+the commands that use them, to keep ``freecost --version`` fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from pydantic_core import PydanticCustomError
+
+from freecost import __version__
+from freecost.starter import StarterAnswers
+
+if TYPE_CHECKING:
+    from freecost.errors import Problem
+    from freecost.inventory import LoadedInventory
+    from freecost.packs import Pack
+
+EXIT_OK, EXIT_WARN, EXIT_FAIL, EXIT_UNKNOWN = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="freecost",
+    help="Audit how much a small business's free and cheap services really cost it in risk.",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+InventoryArg = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="[INV]",
+        help="inventory file (default ./inventory.yaml, then $FREECOST_INVENTORY)",
+        show_default=False,
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"freecost {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Audit how much a small business's free and cheap services really cost it in risk."""
+    if ctx.invoked_subcommand is None:
+        _err(ctx.get_help())
+        raise typer.Exit(EXIT_UNKNOWN)
+
+
+def _err(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def _fail(lines: list[str], code: int = EXIT_UNKNOWN) -> NoReturn:
+    for line in lines:
+        _err(line)
+    raise typer.Exit(code)
+
+
+def _load(given: str | None) -> LoadedInventory:
+    from freecost.errors import FreecostError
+    from freecost.inventory import INVENTORY_ENV, find_inventory, load_inventory
+
+    path = find_inventory(given)
+    if given is None and not path.exists():
+        _fail(
+            [
+                f"{path}: no such file, and ${INVENTORY_ENV} is not set; "
+                "`freecost init` writes a starter inventory"
+            ]
+        )
+    try:
+        return load_inventory(path)
+    except FreecostError as exc:
+        lines = exc.lines()
+        if len(lines) > 1:
+            lines.append(f"{len(lines)} problems in {path}")
+        _fail(lines)
+
+
+@app.command()
+def validate(
+    inventory: InventoryArg = None,
+    strict: Annotated[
+        bool,
+        typer.Option(help="also require every secret and named file to be present now"),
+    ] = False,
+) -> None:
+    """Check an inventory and the check packs it uses; exit 0 when valid, 3 when not."""
+    loaded = _load(inventory)
+    problems: list[Problem] = []
+    if strict:
+        problems = loaded.missing_secrets() + loaded.missing_files()
+    if problems:
+        lines = [str(p) for p in problems]
+        if len(lines) > 1:
+            lines.append(f"{len(lines)} problems in {loaded.display}")
+        _fail(lines)
+    inv = loaded.inventory
+    checks = sum(1 for _ in loaded.checks())
+    typer.echo(
+        f"{loaded.display}: valid: {len(inv.functions)} functions, "
+        f"{len(inv.dependencies)} dependencies, {checks} checks"
+    )
+
+
+@app.command()
+def schema() -> None:
+    """Print the inventory's JSON Schema (for editors and YAML language servers)."""
+    from freecost.inventory import Inventory
+
+    document = Inventory.model_json_schema(mode="validation")
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "freecost inventory"
+    typer.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the inventory")] = Path(
+        "inventory.yaml"
+    ),
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="take the defaults, ask nothing")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write a starter inventory; asks a few questions when run on a terminal."""
+    from freecost.errors import FreecostError
+    from freecost.inventory import parse_inventory
+    from freecost.starter import render_starter
+
+    if path.exists() and not force:
+        _fail([f"{path}: already exists; use --force to overwrite it"])
+    answers = StarterAnswers()
+    if not yes and sys.stdin.isatty():
+        answers = _ask(answers)
+    text = render_starter(answers)
+    try:
+        parse_inventory(text, path)
+    except FreecostError as exc:
+        _fail(["the answers do not make a valid inventory:", *exc.lines()])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail([f"{path}: cannot write: {exc.strerror}"])
+    typer.echo(f"wrote {path}; edit it, then run `freecost validate {path}`")
+
+
+def _ask(defaults: StarterAnswers) -> StarterAnswers:
+    from freecost.model import _email, normalise_phone
+    from freecost.packs import load_catalog
+
+    packs = load_catalog().packs
+    phones = sorted(s for s, p in packs.items() if p.category == "telephony")
+    crms = sorted(s for s, p in packs.items() if p.category == "crm")
+
+    def one_of(options: list[str]) -> Callable[[str], str]:
+        def check(answer: str) -> str:
+            if answer not in options:
+                raise ValueError(f"choose one of: {', '.join(options)}")
+            return answer
+
+        return check
+
+    return StarterAnswers(
+        business=_ask_until_valid("Business name", defaults.business, str.strip),
+        contact=_ask_until_valid("Owner's e-mail address", defaults.contact, _email),
+        phone_service=_ask_until_valid("Phone service", defaults.phone_service, one_of(phones)),
+        phone_number=_ask_until_valid(
+            "Business phone number", defaults.phone_number, normalise_phone
+        ),
+        crm_service=_ask_until_valid("Customer records (CRM)", defaults.crm_service, one_of(crms)),
+    )
+
+
+def _ask_until_valid(label: str, default: str, check: Callable[[str], str]) -> str:
+    """Ask until the answer passes the same validator the inventory uses."""
+    while True:
+        answer = str(typer.prompt(label, default=default))
+        try:
+            return check(answer)
+        except (ValueError, PydanticCustomError) as exc:
+            _err(f"  {exc}")
+
+
+@app.command()
+def catalog(
+    service: Annotated[
+        str | None, typer.Argument(help="one service to show in full", show_default=False)
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="machine-readable JSON on stdout")
+    ] = False,
+) -> None:
+    """List the check packs (services freecost knows), or show one service's facts."""
+    from freecost.errors import FreecostError
+    from freecost.packs import load_catalog
+
+    try:
+        packs = load_catalog()
+        chosen = [packs.get(service)] if service else list(packs.packs.values())
+    except FreecostError as exc:
+        _fail(exc.lines())
+    if as_json:
+        body: Any = [p.model_dump(mode="json") for p in chosen]
+        typer.echo(json.dumps(body[0] if service else body, indent=2))
+        return
+    if service:
+        typer.echo(_describe_pack(chosen[0]))
+        return
+    width = max(len(p.service) for p in chosen)
+    for pack in chosen:
+        plan = pack.plans[0]
+        uptime = plan.sla.uptime.value
+        sla = (
+            "no SLA"
+            if uptime == "none"
+            else "SLA unknown"
+            if uptime == "unknown"
+            else (f"SLA {uptime}%")
+        )
+        typer.echo(f"{pack.service:<{width}}  {pack.category:<10}  {sla:<12}  {pack.name}")
+
+
+def _describe_pack(pack: Pack) -> str:
+    from freecost.packs import Fact
+
+    lines = [f"{pack.name} ({pack.service}), {pack.category}, by {pack.vendor}", pack.homepage]
+
+    def fact(label: str, item: Fact[Any] | None) -> None:
+        if item is None:
+            return
+        value = item.value
+        if isinstance(value, list):
+            value = ", ".join(
+                str(getattr(v, "credit", v))
+                if not hasattr(v, "below")
+                else f"below {v.below}%: {v.credit}"
+                for v in value
+            )
+        source = (
+            f" [{item.source}, checked {item.checked}]"
+            if item.source
+            else (f" [checked {item.checked}]")
+        )
+        note = f" — {item.note}" if item.note else ""
+        lines.append(f"  {label}: {value}{source}{note}")
+
+    for plan in pack.plans:
+        lines.append(f"plan {plan.id}: {plan.name}")
+        fact("monthly cost", plan.monthly_cost)
+        fact("uptime SLA %", plan.sla.uptime)
+        fact("financially backed", plan.sla.financially_backed)
+        fact("credits", plan.sla.credits)
+        fact("claim window", plan.sla.claim_window)
+        fact("support channels", plan.support.channels)
+        fact("support response", plan.support.response)
+        fact("human support", plan.support.human)
+    lines.append("data and identity")
+    fact("data export", pack.data_export)
+    fact("phone number portable", pack.portability.phone_number)
+    fact("domain portable", pack.portability.domain)
+    fact("e-mail address portable", pack.portability.email_address)
+    lines.append(
+        f"lifecycle: {pack.lifecycle.status}"
+        + (f" (discontinued {pack.lifecycle.discontinued})" if pack.lifecycle.discontinued else "")
+    )
+    if pack.failure_modes:
+        lines.append("known failure modes")
+        lines += [f"  - {m.title}: {m.what_customers_see}" for m in pack.failure_modes]
+    lines.append("when it breaks")
+    lines += [f"  - {step}" for step in pack.when_it_breaks.first_steps]
+    if pack.migration_targets:
+        lines.append("migration targets")
+        lines += [f"  - {t.service} ({t.effort} effort): {t.why}" for t in pack.migration_targets]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the command line and exit with its code; every error is a line, never a traceback."""
+    from freecost.errors import FreecostError
+
+    try:
+        result = app(args=argv, standalone_mode=False, prog_name="freecost")
+        code = result if isinstance(result, int) else EXIT_OK
+    except typer.TyperException as exc:
+        # Usage errors (unknown option, missing argument): Nagios reads 2 as "fail", so 3.
+        ctx = getattr(exc, "ctx", None)
+        command = ctx.command_path if ctx is not None else "freecost"
+        _err(f"{command}: {exc.format_message()} (see {command} --help)")
+        code = EXIT_UNKNOWN
+    except typer.Abort:
+        _err("freecost: aborted")
+        code = EXIT_UNKNOWN
+    except FreecostError as exc:
+        for line in exc.lines():
+            _err(line)
+        code = EXIT_UNKNOWN
+    except KeyboardInterrupt:
+        _err("freecost: interrupted")
+        code = 130
+    sys.exit(code)
