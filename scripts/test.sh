@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-ruff check src tests bench
-ruff format --check src tests bench
+ruff check src tests
+ruff format --check src tests
 mypy
 python3 -m pytest "$@"

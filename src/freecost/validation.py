@@ -53,6 +53,9 @@ def problems_from_error(
 
 def _path_in(data: Any, loc: tuple[int | str, ...], kind: str) -> PathKey:
     """The part of pydantic's ``loc`` that names places in the data."""
+    from freecost.probes.registry import check_types
+
+    tags = check_types()
     path: list[str | int] = []
     current = data
     for index, part in enumerate(loc):
@@ -63,7 +66,8 @@ def _path_in(data: Any, loc: tuple[int | str, ...], kind: str) -> PathKey:
         elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
             path.append(part)
             current = current[part]
-        elif last and kind == "missing" and isinstance(part, str):
+        elif last and isinstance(current, dict) and isinstance(part, str) and part not in tags:
+            # A field the person left out: name it, located at its mapping.
             path.append(part)
         # Anything else is a union tag or a validator's name: not a place in the file.
     return tuple(path)
