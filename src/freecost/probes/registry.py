@@ -1,21 +1,30 @@
-"""The map from a check's ``type:`` to its parameter model, and the union the inventory uses.
+"""The map from a check's ``type:`` to its parameter model and probe.
 
-Every check type module adds its model to ``PROBE_MODULES`` below; nothing else needs to
-change to add a type. The inventory validates each check against exactly one model, chosen
-by ``type``, so an error names the fields of that type and no other.
+A check type is one module under ``freecost.probes`` that defines ``Check`` (a
+:class:`CheckBase` with ``type: Literal[...]`` and ``type_name``) and
+``async def probe(check, ctx) -> Outcome``. Listing the module in ``PROBE_MODULES`` is all
+it takes to add a type. The inventory validates each check against exactly one model,
+chosen by ``type``, so an error names the fields of that type and no other.
 """
 
 from __future__ import annotations
 
 import importlib
 from functools import cache
-from typing import Annotated, Any, ClassVar, Union
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
 
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from freecost.durations import Duration
 from freecost.model import Identifier, Model
+
+if TYPE_CHECKING:
+    from freecost.probes.context import ProbeContext
+    from freecost.results import Outcome
+
+Probe = Callable[[Any, "ProbeContext"], Awaitable["Outcome"]]
 
 PROBE_MODULES: tuple[str, ...] = ()
 """Modules (under freecost.probes) that each define one check type."""
@@ -25,22 +34,42 @@ class CheckBase(Model):
     """What every check has, whatever its type."""
 
     type_name: ClassVar[str] = ""
+    network: ClassVar[bool] = True
+    """Whether the check crosses the network (and so depends on this machine being online)."""
 
     id: Identifier
     type: str
     every: Duration | None = Field(default=None, description="how often the check is due")
-    timeout: Duration | None = Field(default=None, description="deadline for one run")
+    timeout: Duration | None = Field(
+        default=None, description="deadline for the whole check, retries included"
+    )
+    retries: int = Field(
+        default=0, ge=0, le=5, description="extra attempts after a fail, with backoff"
+    )
+
+    def target(self) -> str | None:
+        """The host this check talks to, for the per-host concurrency cap."""
+        return None
 
 
 @cache
-def check_types() -> dict[str, type[CheckBase]]:
-    """Every known check type, by name."""
-    found: dict[str, type[CheckBase]] = {}
+def _modules() -> dict[str, Any]:
+    found = {}
     for name in PROBE_MODULES:
         module = importlib.import_module(f"freecost.probes.{name}")
-        model: type[CheckBase] = module.Check
-        found[model.type_name] = model
+        found[module.Check.type_name] = module
     return dict(sorted(found.items()))
+
+
+def check_types() -> dict[str, type[CheckBase]]:
+    """Every known check type's parameter model, by type name."""
+    return {name: module.Check for name, module in _modules().items()}
+
+
+def probe_for(type_name: str) -> Probe:
+    """The probe function of a check type."""
+    probe: Probe = _modules()[type_name].probe
+    return probe
 
 
 def _known_type(value: Any) -> Any:
