@@ -297,6 +297,109 @@ def _describe_pack(pack: Pack) -> str:
     return "\n".join(lines)
 
 
+@app.command()
+def check(
+    inventory: InventoryArg = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", metavar="DEP[/CHECK]", help="run only these (repeatable)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="results as JSON on stdout")] = False,
+    nagios: Annotated[
+        bool, typer.Option("--nagios", help="one Nagios plugin line with perfdata")
+    ] = False,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=10_000, help="checks in flight at once")
+    ] = None,
+) -> None:
+    """Run the inventory's checks and exit 0 ok, 1 warn, 2 fail, 3 unknown."""
+    import asyncio
+
+    from freecost.api import check_async, run_to_json
+    from freecost.checkoutput import nagios_line, problem_lines
+    from freecost.errors import FreecostError
+    from freecost.plan import plan_checks
+    from freecost.results import worst_exit_code
+
+    loaded = _load(inventory)
+    progress = None
+    try:
+        if sys.stderr.isatty() and not (as_json or nagios):
+            progress = _Progress(len(plan_checks(loaded, only or ())))
+        run = asyncio.run(
+            check_async(
+                loaded,
+                only=only or (),
+                concurrency=concurrency,
+                on_result=progress.advance if progress else None,
+            )
+        )
+    except FreecostError as exc:
+        _fail(exc.lines())
+    finally:
+        if progress:
+            progress.close()
+    if as_json:
+        typer.echo(json.dumps(run_to_json(run, loaded.display), indent=2))
+    elif nagios:
+        typer.echo(nagios_line(run))
+    elif sys.stdout.isatty():
+        _print_table(run)
+    else:
+        for line in problem_lines(run):
+            typer.echo(line)
+    raise typer.Exit(worst_exit_code(run.results))
+
+
+class _Progress:
+    """A progress bar on stderr while checks finish (terminals only, runs of 10 or more)."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+
+    def advance(self, result: object) -> None:
+        self.done += 1
+        if self.total < 10:
+            return
+        filled = self.WIDTH * self.done // self.total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        sys.stderr.write(f"\r[{bar}] {self.done}/{self.total} checks")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.done and self.total >= 10:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def _print_table(run: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from freecost.checkoutput import result_row, summary_line
+
+    colours = {"ok": "green", "warn": "yellow", "fail": "red", "error": "magenta"}
+    table = Table(show_edge=False, pad_edge=False)
+    for name in ("dependency", "check", "status", "latency", "summary"):
+        table.add_column(name, overflow="fold")
+    for result in run.results:
+        row = result_row(result)
+        status = f"[{colours[row[2]]}]{row[2]}[/]"
+        table.add_row(row[0], row[1], status, row[3], _markup_safe(row[4]))
+    console = Console()
+    console.print(table)
+    console.print(summary_line(run), highlight=False, markup=False)
+
+
+def _markup_safe(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the command line and exit with its code; every error is a line, never a traceback."""
     from freecost.errors import FreecostError

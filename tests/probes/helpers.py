@@ -19,7 +19,11 @@ def make_context(base_dir: Path, **settings: Any) -> ProbeContext:
 
 
 def run_probe(
-    module: ModuleType, spec: dict[str, Any], base_dir: Path, *, deadline: float = 10.0,
+    module: ModuleType,
+    spec: dict[str, Any],
+    base_dir: Path,
+    *,
+    deadline: float = 10.0,
     **settings: Any,
 ) -> Outcome:
     """Validate ``spec`` with the module's Check model and run its probe once.

@@ -10,8 +10,8 @@ chosen by ``type``, so an error names the fields of that type and no other.
 from __future__ import annotations
 
 import importlib
-from functools import cache
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
 
 from pydantic import BeforeValidator, Field
