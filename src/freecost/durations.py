@@ -18,6 +18,7 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+")
 DURATION_PATTERN = r"^(\d+(\.\d+)?(ms|s|m|h|d|w))+$"
 EXAMPLES = "90s, 5m, 4h, 1d, 2w"
+MAX_SECONDS = 100 * 365 * 86400
 
 
 def parse_duration(text: str) -> timedelta:
@@ -26,6 +27,8 @@ def parse_duration(text: str) -> timedelta:
     if not _WHOLE.fullmatch(compact):
         raise ValueError(f"'{text}' is not a duration (write it like {EXAMPLES})")
     seconds = sum(float(n) * _UNITS[unit] for n, unit in _PART.findall(compact))
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"'{text}' is longer than 100 years")
     return timedelta(seconds=seconds)
 
 

@@ -28,13 +28,24 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file
+        where = one_line(self.file)
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.message}"
+        field = f" {one_line(self.field)}:" if self.field else ""
+        return f"{where}:{field} {one_line(self.message)}"
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters shown as escapes.
+
+    Messages quote what the person wrote; a value with a line break in it must not split a
+    problem over two lines, since scripts read one problem per line.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in text)
 
 
 class FreecostError(Exception):

@@ -266,7 +266,7 @@ class LoadedInventory:
         if dependency.checks is not None:
             return list(dependency.checks)
         if dependency.service and dependency.service in self.catalog:
-            return list(self.catalog.get(dependency.service).default_checks)
+            return self.catalog.get(dependency.service).checks()
         return []
 
     def secrets(self) -> Iterator[tuple[PathKey, SecretRef]]:
@@ -387,7 +387,11 @@ def _pack_folders(document: Document, base_dir: Path, problems: list[Problem]) -
     for index, folder in enumerate(folders):
         if not isinstance(folder, str):
             continue
-        if (base_dir / folder).is_dir():
+        try:
+            is_dir = (base_dir / folder).is_dir()
+        except (OSError, ValueError):  # a name too long, or a NUL in it
+            is_dir = False
+        if is_dir:
             found.append(base_dir / folder)
         else:
             problems.append(document.problem(("settings", "packs", index), "no such folder"))

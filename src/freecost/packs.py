@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
@@ -23,9 +23,11 @@ from pydantic_core import PydanticCustomError
 from freecost.durations import Duration
 from freecost.errors import Problem, SourceError, UnknownService, ValidationFailed
 from freecost.model import HttpUrl, Identifier, Model, Text
+from freecost.probes.registry import CheckBase, check_spec
 from freecost.yamlsource import Document, read_document
 
 T = TypeVar("T")
+CheckSpec = check_spec()
 Unknown = Literal["unknown"]
 
 Category = Literal[
@@ -167,11 +169,17 @@ class Pack(Model):
     data_export: Fact[bool]
     portability: Portability = Portability()
     status_page: StatusPage | None = None
-    default_checks: list[Any] = Field(default_factory=list)
+    default_checks: list[CheckSpec] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="checks a dependency gets unless it lists its own"
+    )
     failure_modes: list[FailureMode] = Field(default_factory=list)
     when_it_breaks: WhenItBreaks
     lifecycle: Lifecycle
     migration_targets: list[MigrationTarget] = Field(default_factory=list)
+
+    def checks(self) -> list[CheckBase]:
+        """The default checks, typed."""
+        return list(self.default_checks)
 
     def plan(self, plan_id: str | None) -> Plan:
         """The named plan, or the first (cheapest) when none is named."""

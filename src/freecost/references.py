@@ -50,7 +50,30 @@ def reference_problems(document: Document, catalog: Catalog | None) -> list[Prob
                     )
         if catalog is not None:
             problems += _service(document, path, item, catalog)
+        problems += _duplicate_check_ids(document, path, item.get("checks"))
     problems += _cycles(document, dependencies)
+    return problems
+
+
+def _duplicate_check_ids(document: Document, path: PathKey, checks: Any) -> list[Problem]:
+    if not isinstance(checks, list):
+        return []
+    seen: dict[str, int] = {}
+    problems = []
+    for index, check in enumerate(checks):
+        ident = check.get("id") if isinstance(check, dict) else None
+        if not isinstance(ident, str):
+            continue
+        if ident in seen:
+            first = document.locate((*path, "checks", seen[ident], "id"))
+            where = f" (first used at line {first[0]})" if first else ""
+            problems.append(
+                document.problem(
+                    (*path, "checks", index, "id"), f"duplicate check id '{ident}'{where}"
+                )
+            )
+        else:
+            seen[ident] = index
     return problems
 
 

@@ -146,9 +146,34 @@ def parse_document(text: str, name: str) -> Document:
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         reason = " ".join(part for part in (exc.context, exc.problem) if part)
         raise SourceError(Problem(name, line, column, "", f"YAML syntax error: {reason}")) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _position(text, exc.position)
+        raise SourceError(
+            Problem(
+                name,
+                line,
+                column,
+                "",
+                f"character {_codepoint(exc.character)} is not allowed in YAML",
+            )
+        ) from None
     except yaml.YAMLError as exc:
-        raise SourceError(Problem(name, None, None, "", f"YAML syntax error: {exc}")) from None
+        reason = " ".join(str(exc).split())
+        raise SourceError(Problem(name, None, None, "", f"YAML syntax error: {reason}")) from None
+    except UnicodeError:
+        # Only text handed in directly can get here (files are decoded strictly first).
+        raise SourceError(Problem(name, None, None, "", "not valid Unicode text")) from None
     return builder.document
+
+
+def _codepoint(character: int | str) -> str:
+    number = character if isinstance(character, int) else ord(character[:1] or "\0")
+    return f"U+{number:04X}"
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 @dataclass
@@ -214,10 +239,12 @@ class _Builder:
         tag = event.tag
         if tag in (None, "!"):
             tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
-        if tag == _MERGE_TAG and self._is_key_position():
-            self.stack[-1].merge_pending = True
-            self.stack[-1].has_key = True
-            return
+        if tag == _MERGE_TAG:
+            if self._is_key_position():
+                self.stack[-1].merge_pending = True
+                self.stack[-1].has_key = True
+                return
+            tag = "tag:yaml.org,2002:str"  # a plain `<<` anywhere else is just text
         if tag not in _SCALAR_TAGS:
             raise self.fail(event, f"unsupported YAML tag '{_short_tag(event.tag)}'")
         node = ScalarNode(tag, event.value, event.start_mark, event.end_mark)
@@ -319,8 +346,8 @@ class _Builder:
         top.key_mark = None
 
 
-def _short_tag(tag: str) -> str:
-    return tag.replace("tag:yaml.org,2002:", "!!")
+def _short_tag(tag: str | None) -> str:
+    return (tag or "").replace("tag:yaml.org,2002:", "!!")
 
 
 def iter_paths(data: Any, path: PathKey = ()) -> Iterator[PathKey]:
