@@ -131,7 +131,7 @@ def _host_port(value: Any) -> str:
     if isinstance(value, str):
         host, sep, port = value.rpartition(":")
         host = host.strip("[]")
-        if sep and host and port.isdigit() and 0 < int(port) < 65536:
+        if sep and host and re.fullmatch("[0-9]{1,5}", port) and 0 < int(port) < 65536:
             return value
     raise PydanticCustomError(
         "host_port", "'{value}' is not host:port (like 1.1.1.1:53)", {"value": str(value)[:100]}

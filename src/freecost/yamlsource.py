@@ -9,6 +9,7 @@ bounded before any work is spent on them, and it records a (line, column) for ev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,7 +148,7 @@ def parse_document(text: str, name: str) -> Document:
         reason = " ".join(part for part in (exc.context, exc.problem) if part)
         raise SourceError(Problem(name, line, column, "", f"YAML syntax error: {reason}")) from None
     except yaml.reader.ReaderError as exc:
-        line, column = _position(text, exc.position)
+        line, column = _position(text, _offending(text, exc.character))
         raise SourceError(
             Problem(
                 name,
@@ -171,9 +172,22 @@ def _codepoint(character: int | str) -> str:
     return f"U+{number:04X}"
 
 
+def _offending(text: str, character: int | str) -> int:
+    # The reader stops at the first character it refuses; its own position counts bytes
+    # in the C parser, so find the character instead.
+    number = character if isinstance(character, int) else ord(character[:1] or "\0")
+    found = text.find(chr(number))
+    return found if found >= 0 else 0
+
+
+_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    """1-based line and column of ``offset``, counting line breaks as YAML does."""
+    breaks = list(_BREAK.finditer(text, 0, offset))
+    start = breaks[-1].end() if breaks else 0
+    return len(breaks) + 1, offset - start + 1
 
 
 @dataclass

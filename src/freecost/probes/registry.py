@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 Probe = Callable[[Any, "ProbeContext"], Awaitable["Outcome"]]
 
-PROBE_MODULES: tuple[str, ...] = ()
+PROBE_MODULES: tuple[str, ...] = ("dns",)
 """Modules (under freecost.probes) that each define one check type."""
 
 
