@@ -126,9 +126,9 @@ def validate(
 @app.command()
 def schema() -> None:
     """Print the inventory's JSON Schema (for editors and YAML language servers)."""
-    from freecost.inventory import Inventory
+    from freecost.inventory import inventory_schema
 
-    document = Inventory.model_json_schema(mode="validation")
+    document = inventory_schema()
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     document["title"] = "freecost inventory"
     typer.echo(json.dumps(document, indent=2, sort_keys=True))

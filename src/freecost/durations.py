@@ -38,7 +38,9 @@ def format_duration(value: timedelta) -> str:
     if millis == 0:
         return "0s"
     parts: list[str] = []
-    for unit in ("w", "d", "h", "m", "s"):
+    # Weeks only when they are whole: "30d" reads better than "4w2d".
+    units = ("w", "d", "h", "m", "s") if millis % (7 * 86_400_000) == 0 else ("d", "h", "m", "s")
+    for unit in units:
         size = int(_UNITS[unit] * 1000)
         count, millis = divmod(millis, size)
         if count:

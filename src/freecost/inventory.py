@@ -236,6 +236,21 @@ class Inventory(Model):
         raise KeyError(function_id)
 
 
+def inventory_schema() -> dict[str, Any]:
+    """The inventory's JSON Schema, with defaults written the way a person writes them."""
+    from pydantic.json_schema import GenerateJsonSchema
+
+    from freecost.durations import format_duration
+
+    class _Generator(GenerateJsonSchema):
+        def encode_default(self, dft: Any) -> Any:
+            if isinstance(dft, timedelta):
+                return format_duration(dft)
+            return super().encode_default(dft)
+
+    return Inventory.model_json_schema(mode="validation", schema_generator=_Generator)
+
+
 class LoadedInventory:
     """An inventory with where it came from: the file, its folder and the packs it can use."""
 
