@@ -3,6 +3,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages the tests use as real peers: Nagios plugins for the command check.
+DEBIAN_PACKAGES="monitoring-plugins-basic"
+missing=$(for p in $DEBIAN_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  else
+    echo "warning: not root; tests that need $missing will be skipped" >&2
+  fi
+fi
+
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
 ruff check src tests
