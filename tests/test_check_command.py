@@ -48,7 +48,8 @@ dependencies:
   - id: mail
     name: Mail
     checks:
-      - {{id: mx, type: dns, name: shop.example, record: MX, expect: {{contains: mx1.shop.example}}}}
+      - {{id: mx, type: dns, name: shop.example, record: MX,
+         expect: {{contains: mx1.shop.example}}}}
       - {{id: gone, type: dns, name: nowhere.shop.example}}
   - id: crm
     name: CRM
