@@ -1,0 +1,801 @@
+"""The ``http`` check: a page or API answers with the expected status, content and speed.
+
+This is the hot path of ``freecost check``, so it uses the shared aiohttp session
+(``ctx.http``; see research/http-performance.md) rather than httpx. The caps are ours, not the
+library's: redirects are followed here (so the count, loops and each hop are known), and the
+body is read through :mod:`freecost.probes.httpbody` within ``max_body``, compressed or not.
+
+A check stops at the first layer that fails, bottom up: a missing secret (error, local) →
+dns → connect → tls → http (a broken answer, redirects, the status) → content → latency.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from urllib.parse import quote, urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from freecost.durations import Duration, format_duration
+from freecost.errors import SecretError
+from freecost.model import HttpUrl, Model, Text
+from freecost.probes.httpbody import (
+    ACCEPT_ENCODING,
+    Body,
+    charset_of,
+    excerpt,
+    plain,
+    read_body,
+    to_text,
+)
+from freecost.probes.registry import CheckBase
+from freecost.results import Layer, Outcome
+from freecost.secrets import SecretRef
+
+if TYPE_CHECKING:
+    import aiohttp
+    from yarl import URL
+
+    from freecost.probes.context import ProbeContext
+
+Method = Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"]
+METHODS: tuple[str, ...] = ("GET", "HEAD", "POST", "PUT", "OPTIONS")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MIB = 1024 * 1024
+MAX_BODY_LIMIT = 16 * MIB
+"""The largest ``max_body``: a hundred checks in flight may each hold about twice this much."""
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_CREDENTIAL_WORDS = ("auth", "cookie", "token", "secret", "password", "key", "session", "signature")
+_SIZE = re.compile(r"^(\d+)\s*(b|kb|kib|mb|mib)?$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": MIB}
+_STEP = re.compile(r"""\.([^.\[\]'"]+)|\[(-?\d+)\]|\['([^']*)'\]|\["([^"]*)"\]""")
+_MISSING: Any = object()
+
+_CERT_REASONS = {
+    9: "the certificate is not valid yet",
+    10: "the certificate has expired",
+    18: "the certificate is self-signed",
+    19: "the certificate chain ends in an untrusted self-signed certificate",
+    20: "the certificate is signed by an authority this machine does not trust",
+    21: "the certificate is signed by an authority this machine does not trust",
+    23: "the certificate has been revoked",
+    62: "the certificate is for another host name",
+    64: "the certificate is for another IP address",
+}
+_SSL_REASONS = {
+    "WRONG_VERSION_NUMBER": "the server does not speak TLS on this port",
+    "UNSUPPORTED_PROTOCOL": "the server offers only TLS versions this machine refuses",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "no TLS version in common with the server",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "the server refused the TLS handshake",
+}
+
+
+# --- parameters ------------------------------------------------------------------------------
+
+
+def _method(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().upper() in METHODS:
+        return value.strip().upper()
+    raise PydanticCustomError(
+        "http_method",
+        "'{value}' is not a method freecost sends: use GET, HEAD, POST, PUT or OPTIONS",
+        {"value": str(value)[:20]},
+    )
+
+
+def is_credential_header(name: str) -> bool:
+    """Whether a header usually carries a credential, so its value must be a secret reference."""
+    lowered = name.lower()
+    return any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
+def secret_in(value: str) -> SecretRef | None:
+    """The secret a header value names (``${NAME}`` or ``file:PATH``), or None if it is plain."""
+    try:
+        return SecretRef.parse(value)
+    except ValueError:
+        return None
+
+
+def _headers(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise PydanticCustomError("http_headers", "expected a mapping of header names to values")
+    headers: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, raw in value.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise PydanticCustomError(
+                "header_name", "'{name}' is not a header name", {"name": str(name)[:60]}
+            )
+        if name.lower() in seen:
+            raise PydanticCustomError(
+                "header_twice", "header '{name}' is given twice", {"name": name}
+            )
+        seen.add(name.lower())
+        headers[name] = _header_value(name, raw)
+    return headers
+
+
+def _header_value(name: str, raw: Any) -> str:
+    # Values are never echoed: a credential typed here by mistake must not reach a log.
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        raw = str(raw)
+    if not isinstance(raw, str):
+        raise PydanticCustomError(
+            "header_value", "header '{name}' needs a text value", {"name": name}
+        )
+    if any(char in raw for char in "\r\n\0"):
+        raise PydanticCustomError(
+            "header_value", "header '{name}' has a line break in its value", {"name": name}
+        )
+    if is_credential_header(name) and secret_in(raw) is None:
+        raise PydanticCustomError(
+            "plain_secret",
+            "header '{name}' carries a credential, which must not be written in the "
+            "inventory: name an environment variable as ${NAME} or a file as file:PATH",
+            {"name": name},
+        )
+    return raw
+
+
+def _status(value: Any) -> int | str:
+    text = str(value).strip().lower() if isinstance(value, int | str) else ""
+    if isinstance(value, bool) or not re.fullmatch(r"[1-5](\d\d|xx)", text):
+        raise PydanticCustomError(
+            "http_status",
+            "'{value}' is not an HTTP status: write a code like 200 or a class like 2xx",
+            {"value": str(value)[:40]},
+        )
+    return text if text.endswith("xx") else int(text)
+
+
+def _statuses(value: Any) -> Any:
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise PydanticCustomError(
+            "http_status_empty", "expect_status needs at least one status, like [200]"
+        )
+    return items
+
+
+StatusSpec = Annotated[
+    int | str,
+    BeforeValidator(_status),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 100, "maximum": 599},
+                {"type": "string", "pattern": "^[1-5]xx$"},
+            ]
+        }
+    ),
+]
+"""An HTTP status code (``200``) or a class of them (``"2xx"``)."""
+
+
+def _size(value: Any) -> int:
+    match = _SIZE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif match:
+        size = int(match.group(1)) * _SIZE_UNITS[(match.group(2) or "").lower()]
+    else:
+        raise PydanticCustomError(
+            "size_format",
+            "'{value}' is not a size: write bytes (1048576) or 512KiB, 1MiB",
+            {"value": str(value)[:40]},
+        )
+    if not 0 < size <= MAX_BODY_LIMIT:
+        raise PydanticCustomError(
+            "size_range", "max_body must be more than 0 bytes and at most 16MiB"
+        )
+    return size
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise PydanticCustomError(
+            "regex",
+            "'{value}' is not a valid regular expression: {reason}",
+            {"value": value[:100], "reason": str(exc)},
+        ) from None
+    return value
+
+
+@lru_cache(maxsize=256)
+def parse_json_path(text: str) -> tuple[str | int, ...]:
+    """``$.a.b[0]['c d']`` → ``("a", "b", 0, "c d")``; ValueError for anything else."""
+    if not text.startswith("$"):
+        raise ValueError(text)
+    steps: list[str | int] = []
+    pos = 1
+    while pos < len(text):
+        match = _STEP.match(text, pos)
+        if match is None:
+            raise ValueError(text)
+        name, index, single, double = match.groups()
+        steps.append(
+            int(index)
+            if index is not None
+            else next(part for part in (name, single, double) if part is not None)
+        )
+        pos = match.end()
+    return tuple(steps)
+
+
+def _json_path(value: str) -> str:
+    try:
+        parse_json_path(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "json_path",
+            "'{value}' is not a JSON path freecost understands: write it like $.status, "
+            "$.items[0].name or $['a key']",
+            {"value": value[:100]},
+        ) from None
+    return value
+
+
+class JsonExpect(Model):
+    """A value in a JSON answer: present (or absent), and optionally equal to something."""
+
+    path: Annotated[str, AfterValidator(_json_path)] = Field(
+        description="where the value is: $.status, $.items[0].name, $['a key']"
+    )
+    equals: Any = Field(default=None, description="the value it must have (any JSON value)")
+    exists: bool | None = Field(
+        default=None, description="true: the path must be there (the default); false: absent"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> JsonExpect:
+        if self.exists is False and "equals" in self.model_fields_set:
+            raise PydanticCustomError(
+                "json_contradiction", "json: 'equals' and 'exists: false' contradict each other"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_equals(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # `equals: null` is an expectation; an absent `equals` is none, and must stay absent.
+        data = handler(self)
+        if isinstance(data, dict) and "equals" not in self.model_fields_set:
+            data.pop("equals", None)
+        return data
+
+
+class Latency(Model):
+    """How long the whole answer may take (redirects and body included)."""
+
+    warn: Duration | None = Field(default=None, description="slower than this is a warning")
+    fail: Duration | None = Field(default=None, description="slower than this is a failure")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Latency:
+        if self.warn is None and self.fail is None:
+            raise PydanticCustomError("latency_empty", "latency needs warn, fail or both")
+        if self.warn is not None and self.fail is not None and self.warn >= self.fail:
+            raise PydanticCustomError(
+                "latency_order",
+                "latency warn ({warn}) must be shorter than fail ({fail})",
+                {"warn": format_duration(self.warn), "fail": format_duration(self.fail)},
+            )
+        return self
+
+
+class Check(CheckBase):
+    """Fetch a URL and judge the answer: status, content, speed."""
+
+    model_config = ConfigDict(serialize_by_alias=True)
+
+    type_name: ClassVar[str] = "http"
+    type: Literal["http"]
+    url: HttpUrl = Field(description="the page or API to fetch")
+    method: Annotated[Method, BeforeValidator(_method)] = Field(
+        default="GET", description="GET, HEAD, POST, PUT or OPTIONS"
+    )
+    headers: Annotated[dict[str, str], BeforeValidator(_headers)] = Field(
+        default_factory=dict,
+        description="request headers; credentials (Authorization, Cookie, API keys) only as "
+        "${NAME} or file:PATH",
+    )
+    body: Text | None = Field(default=None, description="request body (text), for POST or PUT")
+    expect_status: Annotated[list[StatusSpec], BeforeValidator(_statuses)] = Field(
+        default_factory=lambda: list[int | str]([200]),
+        description="acceptable statuses: codes or classes (2xx)",
+    )
+    contains: Text | None = Field(
+        default=None, min_length=1, description="text the page must contain"
+    )
+    not_contains: Text | None = Field(
+        default=None, min_length=1, description="text the page must not contain"
+    )
+    regex: Annotated[str, AfterValidator(_regex)] | None = Field(
+        default=None, description="a regular expression the page must match"
+    )
+    json_expect: JsonExpect | None = Field(
+        default=None, alias="json", description="a value the JSON answer must hold"
+    )
+    latency: Latency | None = Field(default=None, description="thresholds for the answer's time")
+    follow_redirects: bool = Field(default=True, description="follow 301/302/303/307/308")
+    max_redirects: int = Field(default=5, ge=0, le=20, description="more is a failure")
+    max_body: Annotated[int, BeforeValidator(_size)] = Field(
+        default=MIB, description="read at most this much of the body (bytes, or 512KiB, 1MiB)"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.username is not None or parts.password is not None:
+            raise PydanticCustomError(
+                "url_credentials",
+                "the URL holds a user name or password: send credentials in a header "
+                "whose value is ${NAME} or file:PATH instead",
+            )
+        try:
+            parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
+        except ValueError:
+            raise PydanticCustomError(
+                "url_port", "'{value}' has an invalid port", {"value": value[:200]}
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _head_has_no_body(self) -> Check:
+        if self.method == "HEAD" and self.inspects_body():
+            raise PydanticCustomError(
+                "head_body",
+                "a HEAD request has no body to check: remove contains, not_contains, regex "
+                "and json, or use GET",
+            )
+        return self
+
+    def inspects_body(self) -> bool:
+        """Whether any expectation needs the body's text."""
+        expectations = (self.contains, self.not_contains, self.regex, self.json_expect)
+        return any(item is not None for item in expectations)
+
+    def target(self) -> str | None:
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+# --- the exchange ----------------------------------------------------------------------------
+
+
+class Hider:
+    """Blanks out secret header values in outside text before a person sees it.
+
+    A server may echo a request's headers in its body, an error page or a redirect, so
+    anything taken from an answer passes through here first, before it is cut short.
+    """
+
+    def __init__(self, values: Iterable[str]) -> None:
+        words = {word for value in values for word in (value, *value.split())}
+        kept = {word for word in words if len(word) >= 8 or (word in values and len(word) >= 4)}
+        variants = kept | {quote(word, safe="") for word in kept}
+        self._needles = sorted(variants, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for needle in self._needles:
+            text = text.replace(needle, "[secret]")
+        return text
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The final response of a fetch, with the trip that led to it."""
+
+    status: int
+    url: str
+    redirects: list[dict[str, Any]]
+    headers_ms: float
+    total_ms: float
+    body: Body
+    content_type: str | None
+    location: str | None
+    hide: Hider
+
+    def details(self) -> dict[str, Any]:
+        details: dict[str, Any] = {
+            "status": self.status,
+            "final_url": self.url,
+            "redirects": self.redirects,
+            "latency_ms": round(self.headers_ms, 1),
+            "total_ms": round(self.total_ms, 1),
+            "bytes_read": self.body.bytes_read,
+            "truncated": self.body.truncated,
+            "content_type": self.content_type,
+        }
+        if self.location is not None:
+            details["location"] = self.location
+        if self.body.decoded_bytes is not None:
+            details["decoded_bytes"] = self.body.decoded_bytes
+        return details
+
+    def text(self) -> str:
+        return to_text(self.body.data, charset_of(self.content_type))
+
+
+class Trip:
+    """One fetch across redirects: where it is, where it has been, what it sends."""
+
+    def __init__(
+        self, check: Check, url: URL, plain_headers: dict[str, str], secret_headers: dict[str, str]
+    ) -> None:
+        self.check = check
+        self.method: str = check.method
+        self.url = url
+        self.data = check.body
+        self.redirects: list[dict[str, Any]] = []
+        self.started = time.perf_counter()
+        self._chain: list[tuple[str, str]] = [(self.method, str(url))]
+        self._origin = url.origin()
+        self._plain = plain_headers
+        self._secret = secret_headers
+        self.hide = Hider(tuple(secret_headers.values()))
+
+    @property
+    def shown_url(self) -> str:
+        return plain(self.hide(str(self.url)), 300)
+
+    def headers(self) -> dict[str, str]:
+        # Credentials go only to the origin they were written for, like curl and browsers.
+        return {**self._plain, **self._secret} if self._secret else self._plain
+
+    def follow(self, status: int, location: str | None) -> bool | Outcome:
+        """Move to the next hop: True to go on, False when this answer is final, or a failure."""
+        from yarl import URL
+
+        if not self.check.follow_redirects or status not in REDIRECTS or location is None:
+            return False
+        shown = plain(self.hide(location))
+        self.redirects.append({"status": status, "location": shown})
+        try:
+            target = self.url.join(URL(location)).with_fragment(None)
+        except (ValueError, TypeError):
+            return self._fail(f"HTTP {status} redirects to '{shown}', which is not a URL")
+        if target.scheme not in ("http", "https") or not target.host:
+            return self._fail(f"HTTP {status} redirects to '{shown}', which is not a web address")
+        if (status == 303 and self.method != "HEAD") or (
+            status in (301, 302) and self.method == "POST"
+        ):
+            self.method, self.data = "GET", None
+        hop = (self.method, str(target))
+        if hop in self._chain:
+            return self._fail(f"redirect loop: {self._loop(hop)}")
+        if len(self.redirects) > self.check.max_redirects:
+            return self._fail(f"more than {self.check.max_redirects} redirects")
+        if target.origin() != self._origin:
+            self._secret = {}
+        self._chain.append(hop)
+        self.url = target
+        return True
+
+    def _loop(self, hop: tuple[str, str]) -> str:
+        from yarl import URL
+
+        urls = [URL(url) for _, url in self._chain[self._chain.index(hop) :]] + [URL(hop[1])]
+        # Paths are enough while the loop stays on the site the check names.
+        shown = [url.raw_path_qs if url.origin() == self._origin else str(url) for url in urls]
+        return plain(self.hide(" → ".join(shown)), 300)
+
+    def _fail(self, summary: str) -> Outcome:
+        return Outcome.fail(summary, Layer.HTTP, url=self.shown_url, redirects=self.redirects)
+
+    async def receive(self, response: aiohttp.ClientResponse) -> Answer:
+        """Read the final response's body within the cap."""
+        headers_ms = (time.perf_counter() - self.started) * 1000
+        if self.method == "HEAD":
+            body = Body(b"", 0, truncated=False)
+        else:
+            body = await read_body(
+                response.content,
+                self.check.max_body,
+                response.headers.get("Content-Encoding"),
+                keep=self.check.inspects_body(),
+            )
+        content_type = response.headers.get("Content-Type")
+        location = response.headers.get("Location") if 300 <= response.status < 400 else None
+        return Answer(
+            status=response.status,
+            url=self.shown_url,
+            redirects=self.redirects,
+            headers_ms=headers_ms,
+            total_ms=(time.perf_counter() - self.started) * 1000,
+            body=body,
+            content_type=None if content_type is None else plain(self.hide(content_type), 100),
+            location=None if location is None else plain(self.hide(location)),
+            hide=self.hide,
+        )
+
+
+async def probe(check: Check, ctx: ProbeContext) -> Outcome:
+    """Fetch the check's URL, follow redirects within limits, and judge the final answer."""
+    from yarl import URL
+
+    try:
+        plain_headers, secret_headers = _resolve_headers(check, ctx)
+    except SecretError as exc:
+        return Outcome.error(str(exc), Layer.LOCAL)
+    try:
+        url = URL(check.url)
+    except ValueError:
+        return Outcome.error(f"'{plain(check.url)}' cannot be fetched", Layer.CONFIG)
+    session = ctx.http  # first use builds it; that is set-up, not the vendor's latency
+    trip = Trip(check, url, plain_headers, secret_headers)
+    answer = await _fetch(trip, session)
+    return answer if isinstance(answer, Outcome) else judge(check, answer)
+
+
+def _resolve_headers(check: Check, ctx: ProbeContext) -> tuple[dict[str, str], dict[str, str]]:
+    plain_headers: dict[str, str] = {}
+    secret_headers: dict[str, str] = {}
+    for name, value in check.headers.items():
+        ref = secret_in(value)
+        if ref is None:
+            plain_headers[name] = value
+            continue
+        try:
+            resolved = ctx.secret(ref)
+        except SecretError as exc:
+            raise SecretError(f"header {name}: {exc}") from None
+        if any(char in resolved for char in "\r\n\0"):
+            raise SecretError(f"header {name}: {ref.describe()} holds a line break")
+        secret_headers[name] = resolved
+    if not any(name.lower() == "accept-encoding" for name in check.headers):
+        plain_headers["Accept-Encoding"] = ACCEPT_ENCODING
+    return plain_headers, secret_headers
+
+
+async def _fetch(trip: Trip, session: aiohttp.ClientSession) -> Answer | Outcome:
+    import aiohttp
+
+    try:
+        while True:
+            async with session.request(
+                trip.method,
+                trip.url,
+                headers=trip.headers(),
+                data=trip.data,
+                allow_redirects=False,
+            ) as response:
+                step = trip.follow(response.status, response.headers.get("Location"))
+                if isinstance(step, Outcome):
+                    return step
+                if not step:
+                    return await trip.receive(response)
+    except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        # TimeoutError here is aiohttp's own; the runner's deadline arrives as cancellation.
+        return network_failure(exc, trip)
+
+
+# --- judging ---------------------------------------------------------------------------------
+
+
+def judge(check: Check, answer: Answer) -> Outcome:
+    """Status, then content, then latency: the first expectation not met decides."""
+    details = answer.details()
+    if not any(_status_matches(answer.status, spec) for spec in check.expect_status):
+        summary = f"HTTP {answer.status} {_phrase(answer.status)}, expected "
+        return Outcome.fail(summary + _either(check.expect_status), Layer.HTTP, **details)
+    if check.inspects_body():
+        problem, text = content_problem(check, answer)
+        if problem is not None:
+            shown = excerpt(answer.hide(text), answer.content_type)
+            return Outcome.fail(problem, Layer.CONTENT, **details, excerpt=shown)
+    took = f"HTTP {answer.status} in {_ms(answer.total_ms)}"
+    limits = check.latency
+    seconds = answer.total_ms / 1000
+    if limits is not None and limits.fail is not None and seconds > limits.fail.total_seconds():
+        limit = format_duration(limits.fail)
+        return Outcome.fail(f"{took}, slower than the {limit} limit", Layer.HTTP, **details)
+    if limits is not None and limits.warn is not None and seconds > limits.warn.total_seconds():
+        limit = format_duration(limits.warn)
+        return Outcome.warn(f"{took}, slower than the {limit} warning", Layer.HTTP, **details)
+    return Outcome.ok(took, **details)
+
+
+def content_problem(check: Check, answer: Answer) -> tuple[str | None, str]:
+    """The first content expectation not met (or None), and the text it was judged on."""
+    if answer.body.error is not None:
+        return answer.body.error, ""
+    text = answer.text()
+    where = f" (in the first {_bytes(len(answer.body.data))} read)" if answer.body.truncated else ""
+    if check.contains is not None and check.contains not in text:
+        return f"the page does not contain '{plain(check.contains, 80)}'{where}", text
+    if check.not_contains is not None and check.not_contains in text:
+        return f"the page contains '{plain(check.not_contains, 80)}'{where}", text
+    if check.regex is not None and re.search(check.regex, text) is None:
+        return f"the page does not match /{plain(check.regex, 80)}/{where}", text
+    if check.json_expect is not None:
+        problem = _json_problem(check.json_expect, text, answer.hide)
+        return (None if problem is None else problem + where), text
+    return None, text
+
+
+def _json_problem(expect: JsonExpect, text: str, hide: Hider) -> str | None:
+    try:
+        document = json.loads(text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):
+        return "the answer is not JSON"
+    path = plain(expect.path, 80)
+    found = json_at(document, parse_json_path(expect.path))
+    if found is _MISSING:
+        return None if expect.exists is False else f"JSON {path} is missing"
+    if expect.exists is False:
+        return f"JSON {path} is present, expected it to be absent"
+    if "equals" in expect.model_fields_set and not same_json(found, expect.equals):
+        return f"JSON {path} is {_show(found, hide)}, expected {_show(expect.equals, hide)}"
+    return None
+
+
+def json_at(document: Any, steps: tuple[str | int, ...]) -> Any:
+    """The value at ``steps`` in a parsed JSON document, or a private 'missing' marker."""
+    node = document
+    for step in steps:
+        node = _child(node, step)
+        if node is _MISSING:
+            break
+    return node
+
+
+def _child(node: Any, step: str | int) -> Any:
+    if isinstance(step, int):
+        present = isinstance(node, list) and -len(node) <= step < len(node)
+    else:
+        present = isinstance(node, dict) and step in node
+    return node[step] if present else _MISSING
+
+
+def same_json(found: Any, expected: Any) -> bool:
+    """JSON equality: ``true`` is not ``1`` and ``"1"`` is not ``1``, as in JSON itself."""
+    if isinstance(found, bool) or isinstance(expected, bool):
+        return type(found) is type(expected) and found == expected
+    if isinstance(found, int | float) and isinstance(expected, int | float):
+        return found == expected
+    if isinstance(found, list) and isinstance(expected, list):
+        pairs = zip(found, expected, strict=False)
+        return len(found) == len(expected) and all(same_json(a, b) for a, b in pairs)
+    if isinstance(found, dict) and isinstance(expected, dict):
+        return found.keys() == expected.keys() and all(
+            same_json(found[key], expected[key]) for key in found
+        )
+    return type(found) is type(expected) and bool(found == expected)
+
+
+def _show(value: Any, hide: Hider) -> str:
+    return plain(hide(json.dumps(value, ensure_ascii=False, default=str)), 60)
+
+
+def _status_matches(status: int, spec: int | str) -> bool:
+    return status == spec if isinstance(spec, int) else status // 100 == int(spec[0])
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "(an unknown status)"
+
+
+def _either(specs: list[int | str]) -> str:
+    words = [str(spec) for spec in specs]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _bytes(count: int) -> str:
+    """A size as people read it: 1 MiB, 512 KiB, 900 bytes."""
+    for unit, size in (("MiB", MIB), ("KiB", 1024)):
+        if count >= size:
+            return f"{count / size:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def _ms(millis: float) -> str:
+    return f"{millis:.0f} ms" if millis < 1000 else f"{millis / 1000:.1f} s"
+
+
+# --- failures below HTTP ---------------------------------------------------------------------
+
+
+def network_failure(exc: BaseException, trip: Trip) -> Outcome:
+    """Translate an aiohttp or socket exception into the layer that failed, in plain words."""
+    import aiohttp
+
+    host = trip.url.host or "the server"
+    where = f"{host}:{trip.url.port}"
+    details: dict[str, Any] = {"url": trip.shown_url, "redirects": trip.redirects}
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        reason = _os_reason(exc.os_error)
+        return Outcome.fail(f"{host} is not found in DNS", Layer.DNS, reason=reason, **details)
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        reason = _certificate_reason(exc.certificate_error)
+        return Outcome.fail(f"TLS to {where} failed: {reason}", Layer.TLS, **details)
+    if isinstance(exc, aiohttp.ClientSSLError):
+        reason = _ssl_reason(exc.os_error)
+        return Outcome.fail(f"TLS to {where} failed: {reason}", Layer.TLS, **details)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        reason = _os_reason(exc.os_error)
+        return Outcome.fail(f"cannot connect to {where}: {reason}", Layer.CONNECT, **details)
+    return _failure_after_connect(exc, host, where, details, trip.hide)
+
+
+def _failure_after_connect(
+    exc: BaseException, host: str, where: str, details: dict[str, Any], hide: Hider
+) -> Outcome:
+    import aiohttp
+
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        summary = f"{host} closed the connection without a complete answer"
+        return Outcome.fail(summary, Layer.HTTP, **details)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return Outcome.fail(
+            f"the answer from {host} is cut off or malformed",
+            Layer.HTTP,
+            reason=plain(hide(str(exc))),
+            **details,
+        )
+    if isinstance(exc, aiohttp.ClientResponseError):
+        summary = f"{host} sent an answer that is not valid HTTP: {plain(hide(exc.message), 120)}"
+        return Outcome.fail(summary, Layer.HTTP, **details)
+    if isinstance(exc, TimeoutError):
+        return Outcome.fail(f"{host} did not answer in time", Layer.TIMEOUT, **details)
+    if isinstance(exc, OSError):
+        reason = _os_reason(exc)
+        return Outcome.fail(f"the connection to {where} failed: {reason}", Layer.CONNECT, **details)
+    # Only the class name: an unknown exception's text might carry a request header.
+    summary = f"the request to {host} failed ({type(exc).__name__})"
+    return Outcome.fail(summary, Layer.HTTP, **details)
+
+
+def _os_reason(error: OSError) -> str:
+    import socket
+
+    if isinstance(error, socket.gaierror) or not error.errno or error.errno < 0:
+        text = error.strerror or type(error).__name__
+    else:
+        text = os.strerror(error.errno)
+    text = plain(text, 120)
+    return text[:1].lower() + text[1:]
+
+
+def _certificate_reason(error: Exception) -> str:
+    code = getattr(error, "verify_code", None)
+    if code in _CERT_REASONS:
+        return _CERT_REASONS[code]
+    message = getattr(error, "verify_message", None) or str(error)
+    return plain(f"the certificate is not accepted: {message}", 160)
+
+
+def _ssl_reason(error: OSError) -> str:
+    reason = getattr(error, "reason", None)
+    if isinstance(reason, str) and reason in _SSL_REASONS:
+        return _SSL_REASONS[reason]
+    text = reason if isinstance(reason, str) else str(error) or type(error).__name__
+    return plain(text.replace("_", " ").lower(), 120)
