@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 
 Probe = Callable[[Any, "ProbeContext"], Awaitable["Outcome"]]
 
-PROBE_MODULES: tuple[str, ...] = ("command", "dns", "domain", "file_age")
+PROBE_MODULES: tuple[str, ...] = (
+    "command",
+    "dns",
+    "domain",
+    "file_age",
+    "http",
+    "statuspage",
+    "tcp",
+    "tls",
+)
 """Modules (under freecost.probes) that each define one check type."""
 
 
