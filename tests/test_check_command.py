@@ -202,3 +202,23 @@ def test_offline_machine_blames_itself_not_the_vendors(
 def test_python_api_returns_result_objects(tmp_path: Path, dns_server: ZoneServer) -> None:
     run = run_check(_inventory(tmp_path, dns_server), only=["mail"])
     assert [(r.check, r.status) for r in run.results] == [("mx", Status.OK), ("gone", Status.FAIL)]
+
+
+def test_the_example_offline_says_the_network_is_down(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    example = Path(__file__).parent.parent / "inventory.example.yaml"
+    text = example.read_text(encoding="utf-8")
+    control = f"  vantage: {{control: ['127.0.0.1:{_closed_port()}']}}\n"
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text.replace("settings:\n", "settings:\n" + control, 1), encoding="utf-8")
+    code, out, _ = _call(["check", "--json", str(path)], capsys)
+    document = json.loads(out)
+    assert code == 2  # the missing export is a real failure, and outranks the errors
+    network = [r for r in document["results"] if r["check"] != "fresh"]
+    assert len(network) == 9
+    for result in network:
+        assert result["status"] == "error", result
+        assert result["summary"].startswith("this machine's network is down"), result
+    (export,) = [r for r in document["results"] if r["check"] == "fresh"]
+    assert export["summary"] == "no file matches exports/crm-*.csv"

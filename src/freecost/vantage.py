@@ -1,8 +1,13 @@
 """Is this machine online? Asked before a vendor is blamed for a failure.
 
 A cron job on a laptop with no network would otherwise record every vendor as down. The
-vantage check opens a TCP connection to each control target (``settings.vantage.control``)
-at once; reaching any one of them means the local network works.
+vantage check tries every control target (``settings.vantage.control``) at once; reaching any
+one of them means the local network works.
+
+A TCP connection alone proves little: some networks (captive portals, sandboxes, hotel
+firewalls) accept a connection to any address and then say nothing. So a control target on
+port 53 must also answer a real DNS question (the root's name servers, over that TCP
+connection) before it counts; any other port counts once it accepts a connection.
 """
 
 from __future__ import annotations
@@ -39,11 +44,17 @@ class Vantage:
         return f"this machine's network is down (none of {tried} answered); not the vendor's fault"
 
 
-async def _reach(target: str, timeout: float) -> str | None:
-    host, _, port = target.rpartition(":")
+DNS_PORT = 53
+
+
+async def _reach(target: str, timeout: float, dns_port: int) -> str | None:
+    host, _, port_text = target.rpartition(":")
+    host, port = host.strip("[]"), int(port_text)
     try:
         async with asyncio.timeout(timeout):
-            _, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+            if port == dns_port:
+                return target if await _answers_dns(host, port) else None
+            _, writer = await asyncio.open_connection(host, port)
     except (OSError, TimeoutError):
         return None
     writer.close()
@@ -52,12 +63,29 @@ async def _reach(target: str, timeout: float) -> str | None:
     return target
 
 
-async def check_vantage(control: Sequence[str], timeout: float = CONTROL_TIMEOUT) -> Vantage:
-    """Online when any control target accepts a TCP connection within ``timeout``."""
+async def _answers_dns(host: str, port: int) -> bool:
+    """A resolver on ``host`` answers "who serves the root zone?" with at least one name."""
+    import dns.asyncquery
+    import dns.exception
+    import dns.message
+    import dns.rcode
+
+    query = dns.message.make_query(".", "NS")
+    try:
+        answer = await dns.asyncquery.tcp(query, host, port=port)
+    except (dns.exception.DNSException, EOFError, ValueError):
+        return False
+    return answer.rcode() == dns.rcode.NOERROR and bool(answer.answer)
+
+
+async def check_vantage(
+    control: Sequence[str], timeout: float = CONTROL_TIMEOUT, *, dns_port: int = DNS_PORT
+) -> Vantage:
+    """Online when any control target answers within ``timeout`` (see the module's notes)."""
     host = socket.gethostname()
     if not control:
         return Vantage(host=host, online=True, checked=False)
-    tasks = [asyncio.create_task(_reach(target, timeout)) for target in control]
+    tasks = [asyncio.create_task(_reach(target, timeout, dns_port)) for target in control]
     reached = None
     try:
         for finished in asyncio.as_completed(tasks):
