@@ -72,6 +72,7 @@ class Runner:
         self._abandoned: set[asyncio.Task[Outcome]] = set()
 
     async def run(self, planned: Sequence[PlannedCheck]) -> CheckRun:
+        self.ctx.prepare(name for p in planned for name in p.check.clients)
         started = self.ctx.now()
         needs_network = any(p.check.network for p in planned)
         control = self.ctx.settings.vantage.control if needs_network else []

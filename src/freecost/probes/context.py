@@ -8,8 +8,9 @@ Clients are created on first use, so a run without HTTP checks never imports aio
 
 from __future__ import annotations
 
+import contextlib
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,6 +59,20 @@ class ProbeContext:
         if self._api is not None:
             await self._api.aclose()
             self._api = None
+
+    def prepare(self, clients: Iterable[str]) -> None:
+        """Build the named shared clients now (see ``CheckBase.clients``)."""
+        builders: dict[str, Callable[[], object]] = {
+            "http": lambda: self.http,
+            "api": lambda: self.api,
+            "resolver": lambda: self.resolver,
+            "ssl": self.ssl_context,
+        }
+        for name in sorted(set(clients)):
+            # A client that cannot be built (a missing CA bundle) fails again in the check
+            # that uses it, which reports it as that check's error; the run goes on.
+            with contextlib.suppress(Exception):
+                builders[name]()
 
     def secret(self, ref: SecretRef) -> str:
         """A secret's value; raises SecretError naming it (the runner makes that an error)."""

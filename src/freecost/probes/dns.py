@@ -180,6 +180,7 @@ class Check(CheckBase):
     """A name's records of one type, and what they must hold."""
 
     type_name: ClassVar[str] = "dns"
+    clients: ClassVar[frozenset[str]] = frozenset({"resolver"})
 
     type: Literal["dns"]
     name: DnsName = Field(description="the name to look up, like example.com")

@@ -114,6 +114,7 @@ class Check(CheckBase):
     """A registered domain, looked up at its registry by RDAP."""
 
     type_name: ClassVar[str] = "domain"
+    clients: ClassVar[frozenset[str]] = frozenset({"api"})
 
     type: Literal["domain"]
     name: DomainName = Field(

@@ -311,6 +311,7 @@ class Check(CheckBase):
     model_config = ConfigDict(serialize_by_alias=True)
 
     type_name: ClassVar[str] = "http"
+    clients: ClassVar[frozenset[str]] = frozenset({"http"})
     type: Literal["http"]
     url: HttpUrl = Field(description="the page or API to fetch")
     method: Annotated[Method, BeforeValidator(_method)] = Field(

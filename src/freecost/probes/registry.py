@@ -45,6 +45,10 @@ class CheckBase(Model):
     type_name: ClassVar[str] = ""
     network: ClassVar[bool] = True
     """Whether the check crosses the network (and so depends on this machine being online)."""
+    clients: ClassVar[frozenset[str]] = frozenset()
+    """The shared clients of the probe context it uses (``http``, ``api``, ``resolver``,
+    ``ssl``). The runner builds them before the first check starts, so their set-up (an
+    import, a trust store read) is not counted in the first checks' time."""
 
     id: Identifier
     type: str

@@ -67,6 +67,7 @@ class Check(CheckBase):
     """Reads a vendor's status page, for the whole page or one component."""
 
     type_name: ClassVar[str] = "statuspage"
+    clients: ClassVar[frozenset[str]] = frozenset({"api"})
 
     type: Literal["statuspage"]
     provider: ProviderName = Field(description="which kind of status page: " + ", ".join(PROVIDERS))

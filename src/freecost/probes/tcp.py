@@ -233,6 +233,7 @@ class Check(CheckBase):
     """A port accepts TCP connections."""
 
     type_name: ClassVar[str] = "tcp"
+    clients: ClassVar[frozenset[str]] = frozenset({"resolver"})
     type: Literal["tcp"]
     host: Host = Field(description="host name or IP address to connect to")
     port: Port = Field(description="TCP port")

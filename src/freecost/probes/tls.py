@@ -106,6 +106,7 @@ class Check(CheckBase):
     """A certificate is valid for the host and far from expiry; the protocol is recent."""
 
     type_name: ClassVar[str] = "tls"
+    clients: ClassVar[frozenset[str]] = frozenset({"resolver", "ssl"})
     type: Literal["tls"]
     host: Host = Field(description="host name the certificate must be valid for")
     port: Port = Field(default=443, description="TCP port")
