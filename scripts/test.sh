@@ -17,7 +17,7 @@ fi
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-ruff check src tests
-ruff format --check src tests
+ruff check src tests bench
+ruff format --check src tests bench
 mypy
 python3 -m pytest "$@"
