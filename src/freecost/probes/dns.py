@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from freecost.durations import Duration, format_duration
+from freecost.durations import format_duration
 from freecost.model import Model, Text
 from freecost.probes.registry import CheckBase
+from freecost.probes.thresholds import Latency
 from freecost.results import Layer, Outcome
 
 if TYPE_CHECKING:
@@ -157,23 +158,6 @@ class Expect(Model):
                 "count must be at least 1 (a name without records fails anyway)",
             )
         return value
-
-
-class Latency(Model):
-    """How long an answer may take before the check warns or fails."""
-
-    warn: Duration | None = Field(default=None, description="slower than this is a warning")
-    fail: Duration | None = Field(default=None, description="slower than this is a failure")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Latency:
-        if self.warn is not None and self.fail is not None and self.warn >= self.fail:
-            raise PydanticCustomError(
-                "latency_order",
-                "latency warn ({warn}) must be shorter than fail ({fail})",
-                {"warn": format_duration(self.warn), "fail": format_duration(self.fail)},
-            )
-        return self
 
 
 class Check(CheckBase):
@@ -349,13 +333,13 @@ def _timed(check: Check, records: list[Record], elapsed: float, details: dict[st
     plural = "" if len(records) == 1 else "s"
     listing = ", ".join(r.text for r in records)
     found = f"{check.name} has {len(records)} {check.record} record{plural}: {listing}"
-    limits = check.latency or Latency()
-    took = timedelta(seconds=elapsed)
-    for limit, outcome in ((limits.fail, Outcome.fail), (limits.warn, Outcome.warn)):
-        if limit is not None and took >= limit:
-            slow = f"{check.name} {check.record} answered in {_spoken(elapsed)}, "
-            slow += f"over the {format_duration(limit)} limit"
-            return outcome(_clip(slow, MAX_SUMMARY_CHARS), Layer.DNS, **details)
+    over = check.latency.exceeded(timedelta(seconds=elapsed)) if check.latency else None
+    if over is not None:
+        level, limit = over
+        slow = f"{check.name} {check.record} answered in {_spoken(elapsed)}, "
+        slow += f"over the {format_duration(limit)} limit"
+        outcome = Outcome.fail if level == "fail" else Outcome.warn
+        return outcome(_clip(slow, MAX_SUMMARY_CHARS), Layer.DNS, **details)
     return Outcome.ok(_clip(found, MAX_SUMMARY_CHARS), **details)
 
 

@@ -15,12 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from freecost.durations import Duration, format_duration
-from freecost.model import Model
-from freecost.probes import rdap
+from freecost.durations import Duration
+from freecost.probes import rdap, thresholds
 from freecost.probes.registry import CheckBase
 from freecost.results import Layer, Outcome, Status
 
@@ -91,23 +90,11 @@ def _shape_problem(name: str) -> str | None:
 DomainName = Annotated[str, BeforeValidator(normalise_domain)]
 
 
-class Expiry(Model):
+class Expiry(thresholds.Expiry):
     """How long before the registration ends the check warns, then fails."""
 
     warn: Duration = Field(default=timedelta(days=30), description="warn this long before expiry")
     fail: Duration = Field(default=timedelta(days=7), description="fail this long before expiry")
-
-    @model_validator(mode="after")
-    def _warn_comes_first(self) -> Expiry:
-        # Worded as the tls check words it: both take the same expiry: {warn, fail}.
-        if self.warn < self.fail:
-            raise PydanticCustomError(
-                "expiry_order",
-                "warn ({warn}) must not be shorter than fail ({fail}): "
-                "the warning has to come before the failure",
-                {"warn": format_duration(self.warn), "fail": format_duration(self.fail)},
-            )
-        return self
 
 
 class Check(CheckBase):

@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -35,7 +36,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from freecost.durations import Duration, format_duration
+from freecost.durations import format_duration
 from freecost.errors import SecretError
 from freecost.model import HttpUrl, Model, Text
 from freecost.probes.httpbody import (
@@ -48,6 +49,7 @@ from freecost.probes.httpbody import (
     to_text,
 )
 from freecost.probes.registry import CheckBase
+from freecost.probes.thresholds import Latency
 from freecost.results import Layer, Outcome
 from freecost.secrets import SecretRef
 
@@ -284,25 +286,6 @@ class JsonExpect(Model):
         if isinstance(data, dict) and "equals" not in self.model_fields_set:
             data.pop("equals", None)
         return data
-
-
-class Latency(Model):
-    """How long the whole answer may take (redirects and body included)."""
-
-    warn: Duration | None = Field(default=None, description="slower than this is a warning")
-    fail: Duration | None = Field(default=None, description="slower than this is a failure")
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Latency:
-        if self.warn is None and self.fail is None:
-            raise PydanticCustomError("latency_empty", "latency needs warn, fail or both")
-        if self.warn is not None and self.fail is not None and self.warn >= self.fail:
-            raise PydanticCustomError(
-                "latency_order",
-                "latency warn ({warn}) must be shorter than fail ({fail})",
-                {"warn": format_duration(self.warn), "fail": format_duration(self.fail)},
-            )
-        return self
 
 
 class Check(CheckBase):
@@ -611,14 +594,16 @@ def judge(check: Check, answer: Answer) -> Outcome:
             shown = excerpt(answer.hide(text), answer.content_type)
             return Outcome.fail(problem, Layer.CONTENT, **details, excerpt=shown)
     took = f"HTTP {answer.status} in {_ms(answer.total_ms)}"
-    limits = check.latency
-    seconds = answer.total_ms / 1000
-    if limits is not None and limits.fail is not None and seconds > limits.fail.total_seconds():
-        limit = format_duration(limits.fail)
-        return Outcome.fail(f"{took}, slower than the {limit} limit", Layer.HTTP, **details)
-    if limits is not None and limits.warn is not None and seconds > limits.warn.total_seconds():
-        limit = format_duration(limits.warn)
-        return Outcome.warn(f"{took}, slower than the {limit} warning", Layer.HTTP, **details)
+    over = (
+        check.latency.exceeded(timedelta(milliseconds=answer.total_ms)) if check.latency else None
+    )
+    if over is not None:
+        level, limit = over
+        if level == "fail":
+            summary = f"{took}, slower than the {format_duration(limit)} limit"
+            return Outcome.fail(summary, Layer.HTTP, **details)
+        summary = f"{took}, slower than the {format_duration(limit)} warning"
+        return Outcome.warn(summary, Layer.HTTP, **details)
     return Outcome.ok(took, **details)
 
 

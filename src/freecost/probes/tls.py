@@ -17,16 +17,15 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from freecost.durations import Duration, format_duration
-from freecost.model import Model
 from freecost.probes.registry import CheckBase
 from freecost.probes.tcp import Connection, Host, Port, Stop, connected
+from freecost.probes.thresholds import Expiry
 from freecost.probes.tlsinfo import (
     Session,
     describe_expiry,
@@ -82,24 +81,6 @@ def _tls_version(value: Any) -> Any:
 
 StartTls = Annotated[Literal["smtp", "imap"] | None, BeforeValidator(_starttls)]
 TlsVersion = Annotated[Literal["TLSv1.2", "TLSv1.3"], BeforeValidator(_tls_version)]
-
-
-class Expiry(Model):
-    """How close to its expiry a certificate may come before it warns, then fails."""
-
-    warn: Duration = Field(default=timedelta(days=21), description="warn when it expires sooner")
-    fail: Duration = Field(default=timedelta(days=7), description="fail when it expires sooner")
-
-    @model_validator(mode="after")
-    def _warn_comes_first(self) -> Expiry:
-        if self.warn < self.fail:
-            raise PydanticCustomError(
-                "expiry_order",
-                "warn ({warn}) must not be shorter than fail ({fail}): "
-                "the warning has to come before the failure",
-                {"warn": format_duration(self.warn), "fail": format_duration(self.fail)},
-            )
-        return self
 
 
 class Check(CheckBase):
