@@ -90,7 +90,7 @@ def _shape_problem(name: str) -> str | None:
 DomainName = Annotated[str, BeforeValidator(normalise_domain)]
 
 
-class Expiry(thresholds.Expiry):
+class RegistrationExpiry(thresholds.Expiry):
     """How long before the registration ends the check warns, then fails."""
 
     warn: Duration = Field(default=timedelta(days=30), description="warn this long before expiry")
@@ -107,7 +107,9 @@ class Check(CheckBase):
     name: DomainName = Field(
         description="the registered domain, like example.com (not a host such as www.example.com)"
     )
-    expiry: Expiry = Field(default=Expiry(), description="thresholds before the expiry date")
+    expiry: RegistrationExpiry = Field(
+        default=RegistrationExpiry(), description="thresholds before the expiry date"
+    )
 
 
 @dataclass(frozen=True)
