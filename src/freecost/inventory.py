@@ -26,6 +26,7 @@ from pydantic_core import PydanticCustomError
 
 from freecost.durations import Duration
 from freecost.errors import Problem, SecretError, SourceError, ValidationFailed
+from freecost.maintenance import MaintenanceWindow, TimeZoneName
 from freecost.model import EmailAddress, HostPort, HttpUrl, Identifier, Model, Text
 from freecost.probes.registry import CheckBase, check_spec
 from freecost.secrets import Secret, SecretRef
@@ -107,6 +108,27 @@ class Settings(Model):
     report: ReportSettings = ReportSettings()
     packs: list[str] = Field(
         default_factory=list, description="folders of your own check packs (relative)"
+    )
+    timezone: TimeZoneName = Field(
+        default="UTC", description="the business's timezone: days, months and weekly windows"
+    )
+    fail_after: int = Field(
+        default=2, ge=1, le=100, description="consecutive failures before a check is down"
+    )
+    recover_after: int = Field(
+        default=1, ge=1, le=100, description="consecutive successes before it is up again"
+    )
+    remind_every: Duration | None = Field(
+        default=timedelta(days=1),
+        description="repeat the alert this often while a check stays down (null: never)",
+    )
+    retention: Duration = Field(
+        default=timedelta(days=30),
+        description="keep every raw result this long (and those around incidents); "
+        "hourly and daily figures are kept for years",
+    )
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list, description="planned work for every dependency"
     )
 
 
@@ -209,6 +231,9 @@ class Dependency(Model):
     )
     assets: list[Asset] = Field(default_factory=list)
     sla: SlaOverride = SlaOverride()
+    maintenance: list[MaintenanceWindow] = Field(
+        default_factory=list, description="planned work on this dependency"
+    )
     checks: list[CheckSpec] | None = Field(  # type: ignore[valid-type]
         default=None, description="checks to run; when absent, the pack's default checks"
     )

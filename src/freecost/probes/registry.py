@@ -59,6 +59,12 @@ class CheckBase(Model):
     retries: int = Field(
         default=0, ge=0, le=5, description="extra attempts after a fail, with backoff"
     )
+    fail_after: int | None = Field(
+        default=None, ge=1, le=100, description="consecutive failures before it is down"
+    )
+    recover_after: int | None = Field(
+        default=None, ge=1, le=100, description="consecutive successes before it is up again"
+    )
 
     def target(self) -> str | None:
         """The host this check talks to, for the per-host concurrency cap."""
