@@ -351,6 +351,20 @@ def check(
     raise typer.Exit(worst_exit_code(run.results))
 
 
+@app.command()
+def schedule(
+    inventory: InventoryArg = None,
+    systemd: Annotated[
+        bool, typer.Option("--systemd", help="a systemd service and timer instead of cron")
+    ] = False,
+) -> None:
+    """Print the crontab line (or systemd units) that runs `freecost check` on its own."""
+    from freecost.schedule import cron_text, job_for, systemd_text
+
+    job = job_for(_load(inventory))
+    typer.echo(systemd_text(job) if systemd else cron_text(job))
+
+
 class _Progress:
     """A progress bar on stderr while checks finish (terminals only, runs of 10 or more)."""
 
