@@ -1,8 +1,9 @@
-"""Which checks to run: every check of the inventory, narrowed by ``--only``."""
+"""Which checks to run: every check of the inventory, narrowed by ``--only`` and by ``every``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
 from freecost.errors import FreecostError
 from freecost.inventory import LoadedInventory
@@ -44,3 +45,26 @@ def _no_match(
         f"--only: dependency '{dependency}' has no check '{check}'{did_you_mean(check, checks)}; "
         f"its checks: {', '.join(checks)}"
     )
+
+
+EARLY = timedelta(seconds=60)
+"""How early a check may run and still count as due (at most 10% of its ``every``)."""
+
+
+def due_checks(
+    planned: Sequence[PlannedCheck],
+    last_observed: Mapping[tuple[str, str], datetime],
+    now: datetime,
+) -> list[PlannedCheck]:
+    """The checks whose ``every`` has passed since they last ran (never run: due).
+
+    cron starts the job on the minute but a run takes a few seconds, so a check last seen
+    at 12:00:03 is due at 12:05:00 too; without the tolerance it would wait for 12:10.
+    """
+    due = []
+    for item in planned:
+        every = item.check.every
+        last = last_observed.get((item.dependency, item.check.id))
+        if every is None or last is None or now - last >= every - min(every / 10, EARLY):
+            due.append(item)
+    return due
