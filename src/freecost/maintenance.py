@@ -9,7 +9,8 @@ past midnight into the next day.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +18,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from freecost.model import Model, Text
+from freecost.uptime import merge_intervals
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -103,3 +105,71 @@ class MaintenanceWindow(Model):
         day = datetime(2000, 1, 3)  # any date: only the times of day matter here
         begins, ends = datetime.combine(day, self.start), datetime.combine(day, self.end)
         return ends - begins if ends > begins else ends + timedelta(days=1) - begins
+
+
+def maintenance_intervals(
+    windows: Iterable[MaintenanceWindow], start: datetime, end: datetime, tz: str
+) -> list[tuple[datetime, datetime]]:
+    """Every occurrence of ``windows`` that overlaps [start, end), in UTC, merged.
+
+    Occurrences that overlap or touch are joined first, then returned whole (not cut at
+    ``start`` or ``end``), so an outage that runs past the end of a period still sees the
+    maintenance around it. ``start`` and ``end`` must be timezone-aware.
+    """
+    zone = ZoneInfo(tz)
+    merged = merge_intervals(
+        occurrence for window in windows for occurrence in _occurrences(window, start, end, zone)
+    )
+    return [(begins, ends) for begins, ends in merged if begins < end and ends > start]
+
+
+def _occurrences(
+    window: MaintenanceWindow, start: datetime, end: datetime, zone: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    if window.weekly is None:
+        return [_once(window, zone)]
+    return _weekly(window, start, end, zone)
+
+
+def _once(window: MaintenanceWindow, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    assert isinstance(window.start, datetime)
+    assert isinstance(window.end, datetime)
+    return _utc(window.start, zone), _utc(window.end, zone)
+
+
+def _weekly(
+    window: MaintenanceWindow, start: datetime, end: datetime, zone: ZoneInfo
+) -> list[tuple[datetime, datetime]]:
+    assert isinstance(window.start, time)
+    assert isinstance(window.end, time)
+    assert window.weekly is not None
+    days = {WEEKDAYS.index(day) for day in window.weekly}
+    overnight = window.end <= window.start
+    # A day's window can start the evening before ``start`` and end after it; one day of
+    # margin on each side is enough since an occurrence never lasts more than 24 hours.
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date() + timedelta(days=1)
+    occurrences: list[tuple[datetime, datetime]] = []
+    day = first
+    while day <= last:
+        if day.weekday() in days:
+            ends_on = day + timedelta(days=1) if overnight else day
+            begins = _utc(datetime.combine(day, window.start), zone)
+            ends = _utc(datetime.combine(ends_on, window.end), zone)
+            if ends > begins:
+                occurrences.append((begins, ends))
+        day += timedelta(days=1)
+    return occurrences
+
+
+def _utc(moment: datetime, zone: ZoneInfo) -> datetime:
+    """``moment`` in UTC; without an offset it is a wall-clock time in ``zone``.
+
+    On the day clocks change, a wall-clock time can happen twice (autumn) or not at all
+    (spring). fold=0 settles both without an error: a repeated time is its first occurrence,
+    a skipped time is read with the offset in force before the change, so a 02:00 window on
+    the spring day in America/Chicago starts at 03:00 CDT, the moment 02:00 CST would be.
+    """
+    if moment.utcoffset() is not None:
+        return moment.astimezone(UTC)
+    return moment.replace(tzinfo=zone, fold=0).astimezone(UTC)

@@ -61,8 +61,9 @@ def advance(
     if failed is None:
         return state, None
     if failed == state.down:
-        # The result agrees with the confirmed state: any contrary streak is over.
-        return replace(state, streak=0, streak_since=None), None
+        # The result agrees with the confirmed state: any contrary streak is over. Most
+        # results land here, so the unchanged state is returned as it is.
+        return (replace(state, streak=0, streak_since=None) if state.streak else state), None
     streak = state.streak + 1
     began = state.streak_since or observed_at
     needed = recover_after if state.down else fail_after
