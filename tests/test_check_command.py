@@ -89,6 +89,7 @@ def test_json_follows_the_contract(
         "vantage",
         "results",
         "counts",
+        "notifications",  # added beside the contract's fields, as DESIGN.md allows
     }
     assert document["inventory"] == str(path)
     assert document["vantage"]["online"] is True

@@ -304,6 +304,16 @@ def check(
         list[str] | None,
         typer.Option("--only", metavar="DEP[/CHECK]", help="run only these (repeatable)"),
     ] = None,
+    run_all: Annotated[bool, typer.Option("--all", help="run every check, due or not")] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            help="history database (default: $FREECOST_DB, then settings.database)",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="results as JSON on stdout")] = False,
     nagios: Annotated[
         bool, typer.Option("--nagios", help="one Nagios plugin line with perfdata")
@@ -312,42 +322,65 @@ def check(
         int | None, typer.Option(min=1, max=10_000, help="checks in flight at once")
     ] = None,
 ) -> None:
-    """Run the inventory's checks and exit 0 ok, 1 warn, 2 fail, 3 unknown."""
-    import asyncio
+    """Run the checks that are due, store the results, alert on change.
 
-    from freecost.api import check_async, run_to_json
+    Exits 0 ok, 1 warn, 2 fail, 3 unknown.
+    """
+    from freecost.api import run_to_json
     from freecost.checkoutput import nagios_line, problem_lines
     from freecost.errors import FreecostError
-    from freecost.plan import plan_checks
+    from freecost.monitor import monitor
     from freecost.results import worst_exit_code
 
     loaded = _load(inventory)
-    progress = None
-    try:
+    progress: _Progress | None = None
+
+    def on_planned(total: int) -> None:
+        nonlocal progress
         if sys.stderr.isatty() and not (as_json or nagios):
-            progress = _Progress(len(plan_checks(loaded, only or ())))
-        run = asyncio.run(
-            check_async(
-                loaded,
-                only=only or (),
-                concurrency=concurrency,
-                on_result=progress.advance if progress else None,
-            )
+            progress = _Progress(total)
+
+    try:
+        done = monitor(
+            loaded,
+            only=only or (),
+            run_all=run_all,
+            database=database,
+            concurrency=concurrency,
+            on_result=lambda result: progress.advance(result) if progress else None,
+            planned_hook=on_planned,
         )
     except FreecostError as exc:
         _fail(exc.lines())
     finally:
         if progress:
             progress.close()
+    run = done.run
     if as_json:
-        typer.echo(json.dumps(run_to_json(run, loaded.display), indent=2))
+        document = run_to_json(run, loaded.display)
+        document["notifications"] = [
+            {"kind": n.kind, "check": n.check, "target": d.target, "ok": d.ok, "error": d.error}
+            for n in done.notices
+            for d in n.deliveries
+        ]
+        typer.echo(json.dumps(document, indent=2))
     elif nagios:
         typer.echo(nagios_line(run))
     elif sys.stdout.isatty():
-        _print_table(run)
+        if run.results:
+            _print_table(run)
+        else:
+            typer.echo(f"no checks are due ({done.not_due} not yet); --all runs every one")
     else:
         for line in problem_lines(run):
             typer.echo(line)
+    for notice in done.notices:
+        for delivery in notice.deliveries:
+            if not delivery.ok:
+                _err(
+                    f"{notice.check}: could not send the {notice.kind} alert to "
+                    f"{delivery.target}: {delivery.error}"
+                )
     raise typer.Exit(worst_exit_code(run.results))
 
 
