@@ -385,6 +385,56 @@ def check(
 
 
 @app.command()
+def history(
+    inventory: InventoryArg = None,
+    since: Annotated[
+        str, typer.Option(metavar="DURATION", help="incidents and results this far back")
+    ] = "7d",
+    dependency: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="only this dependency", show_default=False),
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option("--db", metavar="PATH", help="history database", show_default=False),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+) -> None:
+    """Recent results, incidents and uptime per check, dependency and function."""
+    import os
+    from datetime import UTC, datetime
+
+    from freecost.durations import parse_duration
+    from freecost.errors import FreecostError
+    from freecost.historyview import history_view, render_text
+    from freecost.packs import did_you_mean
+    from freecost.store import History, database_path
+
+    loaded = _load(inventory)
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        _fail([f"--since: {exc}"])
+    ids = [d.id for d in loaded.inventory.dependencies]
+    if dependency is not None and dependency not in ids:
+        _fail([f"--dependency: no dependency '{dependency}'{did_you_mean(dependency, ids)}"])
+    path = database_path(loaded, database, os.environ)
+    if not path.exists():
+        _fail([f"{path}: no history yet; `freecost check` records the first results"])
+    try:
+        with History.open(path) as store:
+            view = history_view(
+                loaded, store, datetime.now(UTC), since=window, dependency=dependency
+            )
+    except FreecostError as exc:
+        _fail(exc.lines())
+    if as_json:
+        typer.echo(json.dumps({"database": str(path), **view}, indent=2))
+    else:
+        typer.echo(render_text(view, str(path)))
+
+
+@app.command()
 def schedule(
     inventory: InventoryArg = None,
     systemd: Annotated[
