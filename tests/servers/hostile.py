@@ -61,6 +61,10 @@ def serve_raw(handler: Handler) -> Iterator[str]:
         server = holder["server"]
         assert isinstance(server, asyncio.Server)
         server.close()
+        # A connection accepted just now has a task that has not run its first step, so it
+        # is not in ``tasks`` yet and cancelling it would skip its cleanup: let it start.
+        for _ in range(3):
+            await asyncio.sleep(0)
         for task in list(tasks):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

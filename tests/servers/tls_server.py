@@ -155,6 +155,10 @@ def serve(handler: Handler, *, ssl_context: ssl.SSLContext | None = None) -> Ite
 
     async def stop(server: asyncio.Server) -> None:
         server.close()
+        # A connection accepted just now has a task that has not run its first step, so it
+        # is not in ``tasks`` yet and cancelling it would skip its cleanup: let it start.
+        for _ in range(3):
+            await asyncio.sleep(0)
         for task in list(tasks):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
