@@ -40,6 +40,8 @@ import dns.rdatatype
 import dns.rrset
 import dns.zone
 
+from tests.servers.streams import TrackedServer
+
 HOST = "127.0.0.1"
 DEFAULT_TTL = 300
 _CNAME_HOPS = 8
@@ -260,12 +262,13 @@ def serve_zone(zone_text: str, origin: str, *, tcp: bool = True) -> Iterator[Zon
     ready = threading.Event()
     udp: list[asyncio.DatagramTransport] = []
     listeners: list[asyncio.Server] = []
+    tracked = TrackedServer()
 
     async def start() -> None:
         transport, _ = await loop.create_datagram_endpoint(lambda: _Udp(server), sock=udp_sock)
         udp.append(transport)
         if tcp:
-            listeners.append(await asyncio.start_server(streams.handle, sock=tcp_sock))
+            listeners.append(await tracked.start(streams.handle, None, sock=tcp_sock))
         ready.set()
 
     async def stop() -> None:
@@ -273,12 +276,9 @@ def serve_zone(zone_text: str, origin: str, *, tcp: bool = True) -> Iterator[Zon
             transport.close()
         for listener in listeners:
             listener.close()
-        # A connection accepted just now has a task that has not run its first step, so its
-        # writer is not registered yet and would be left open: let it start.
-        for _ in range(3):
-            await asyncio.sleep(0)
         for writer in list(streams.writers):
             writer.close()
+        tracked.close_all()
         for listener in listeners:
             await listener.wait_closed()
         pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]

@@ -19,6 +19,8 @@ from contextlib import contextmanager, suppress
 
 from aiohttp import web
 
+from tests.servers.streams import TrackedServer
+
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 MIB = 1024 * 1024
 
@@ -34,6 +36,7 @@ def serve_raw(handler: Handler) -> Iterator[str]:
     """
     loop = asyncio.new_event_loop()
     tasks: set[asyncio.Task[None]] = set()
+    tracked = TrackedServer()
     holder: dict[str, object] = {}
     ready = threading.Event()
 
@@ -52,7 +55,7 @@ def serve_raw(handler: Handler) -> Iterator[str]:
                 await writer.wait_closed()
 
     async def start() -> None:
-        server = await asyncio.start_server(connection, "127.0.0.1", 0)
+        server = await tracked.start(connection)
         holder["server"] = server
         holder["port"] = server.sockets[0].getsockname()[1]
         ready.set()
@@ -61,13 +64,11 @@ def serve_raw(handler: Handler) -> Iterator[str]:
         server = holder["server"]
         assert isinstance(server, asyncio.Server)
         server.close()
-        # A connection accepted just now has a task that has not run its first step, so it
-        # is not in ``tasks`` yet and cancelling it would skip its cleanup: let it start.
-        for _ in range(3):
-            await asyncio.sleep(0)
         for task in list(tasks):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        tracked.close_all()
+        await asyncio.sleep(0)  # the transports finish closing on the next turn
         await server.wait_closed()
 
     thread = threading.Thread(target=loop.run_forever, name="test-raw-server", daemon=True)

@@ -50,7 +50,16 @@ def serve(
     finally:
         runner = holder["runner"]
         assert isinstance(runner, web.AppRunner)
-        future = asyncio.run_coroutine_threadsafe(runner.cleanup(), loop)
+
+        async def shutdown() -> None:
+            await runner.cleanup()
+            # Closed connections finish closing their sockets on a later turn of the loop;
+            # stopping it first would leave them to the garbage collector, which then warns
+            # about an unclosed transport in whatever test happens to be running.
+            for _ in range(3):
+                await asyncio.sleep(0)
+
+        future = asyncio.run_coroutine_threadsafe(shutdown(), loop)
         try:
             future.result(10)
         finally:

@@ -24,6 +24,8 @@ from typing import Any
 
 import trustme
 
+from tests.servers.streams import TrackedServer
+
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 NAMES = ("localhost", "127.0.0.1")
 
@@ -150,18 +152,18 @@ def serve(handler: Handler, *, ssl_context: ssl.SSLContext | None = None) -> Ite
             writer.transport.abort()
             tasks.discard(task)
 
+    tracked = TrackedServer()
+
     async def start() -> asyncio.Server:
-        return await asyncio.start_server(on_client, "127.0.0.1", 0, ssl=ssl_context)
+        return await tracked.start(on_client, ssl_context=ssl_context)
 
     async def stop(server: asyncio.Server) -> None:
         server.close()
-        # A connection accepted just now has a task that has not run its first step, so it
-        # is not in ``tasks`` yet and cancelling it would skip its cleanup: let it start.
-        for _ in range(3):
-            await asyncio.sleep(0)
         for task in list(tasks):
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        tracked.close_all()
+        await asyncio.sleep(0)  # the transports finish closing on the next turn
         await server.wait_closed()
 
     loop.set_exception_handler(_quiet_about_clients)
