@@ -196,7 +196,11 @@ class _Reader:
                 continue
             if begin > position:
                 parts.append((position, begin, False))
-            parts.append((begin, finish, True))
+            if parts and parts[-1][2] and parts[-1][1] == begin:
+                # Consecutive days are summed in one query: a year is one range, not 365.
+                parts[-1] = (parts[-1][0], finish, True)
+            else:
+                parts.append((begin, finish, True))
             position = finish
         if position < high:
             parts.append((position, high, False))
