@@ -342,7 +342,7 @@ def test_echoed_line_break_stays_on_one_line(
 def test_duration_past_timedelta_range_is_a_problem(inventory_path: Path) -> None:
     # timedelta(seconds=...) raised OverflowError, which pydantic does not convert.
     lines = _lines(_example_with("rto: 4h", "rto: 1000000000d"), inventory_path)
-    assert any(line.startswith("inventory.yaml:24:10: functions[0].rto: ") for line in lines)
+    assert any(line.startswith("inventory.yaml:25:10: functions[0].rto: ") for line in lines)
 
 
 def test_over_long_pack_folder_is_a_problem(inventory_path: Path) -> None:
