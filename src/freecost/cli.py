@@ -385,6 +385,52 @@ def check(
 
 
 @app.command()
+def score(
+    inventory: InventoryArg = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH",
+            help="history database (for observed reliability)",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+) -> None:
+    """Grade every dependency and function: SLA coverage, single points of failure,
+    detection and observed reliability, with what to do first. Probes nothing."""
+    import os
+    from datetime import UTC, datetime
+
+    from freecost.errors import FreecostError
+    from freecost.scoreview import render_text
+    from freecost.scoring.scorecard import score_loaded
+    from freecost.store import database_path
+
+    loaded = _load(inventory)
+    now = datetime.now(UTC)
+    path = database_path(loaded, database, os.environ)
+    histories = {}
+    if path.exists():
+        from freecost.observed import dependency_histories
+        from freecost.store import History
+
+        try:
+            with History.open(path) as store:
+                histories = dependency_histories(loaded, store, now)
+        except FreecostError as exc:
+            _fail(exc.lines())
+    elif database is not None:
+        _fail([f"{path}: no such database"])
+    card = score_loaded(loaded, histories, now).to_json()
+    if as_json:
+        typer.echo(json.dumps(card, indent=2))
+    else:
+        typer.echo(render_text(card))
+
+
+@app.command()
 def history(
     inventory: InventoryArg = None,
     since: Annotated[

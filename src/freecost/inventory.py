@@ -230,6 +230,13 @@ class Dependency(Model):
         default_factory=list, description="dependencies that can take over when this one fails"
     )
     assets: list[Asset] = Field(default_factory=list)
+    inbound: bool | None = Field(
+        default=None,
+        description=(
+            "customers reach the business through it (calls, e-mail, a contact form); "
+            "default: the pack says, or it holds a phone number or e-mail address"
+        ),
+    )
     sla: SlaOverride = SlaOverride()
     maintenance: list[MaintenanceWindow] = Field(
         default_factory=list, description="planned work on this dependency"
