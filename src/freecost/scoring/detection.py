@@ -171,7 +171,10 @@ def detection(
     result = {}
     for dependency in inventory.dependencies:
         on_path = [f for f in inventory.functions if dependency.id in paths[f.id]]
-        via = sorted({c for f in on_path for c in walked[f.id]})
+        # Its own canaries count even where no function's needs path runs through it (an
+        # alternative, or a dependency nothing needs yet).
+        own = canaries(watches, [dependency.id])
+        via = sorted({*own, *(c for f in on_path for c in walked[f.id])})
         result[dependency.id] = _judge(
             dependency,
             list(watches.get(dependency.id, ())),

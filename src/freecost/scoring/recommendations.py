@@ -8,9 +8,11 @@ Three kinds, in this order:
    medium 3, high 8): a quick action answers specific findings and removes their points; a
    migration moves to a service its pack names, and removes the contract risk the move would
    save (the dependency re-scored against the target's first plan) plus any lifecycle risk.
+   It answers the contract part as a whole, so its ``addresses`` names only the lifecycle
+   findings it ends.
 
-Nothing here is advice without a reason: every recommendation names the findings it answers
-(``addresses``) and the risk it removes (``risk_removed``), in the same points as the score.
+Nothing here is advice without a reason: every recommendation says the risk it removes
+(``risk_removed``, in the same points as the score) and the findings it answers.
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ def recommend(
         if quick is None or code in answered:
             continue
         action, why, effort = quick(dependency, pack)
-        codes = tuple(c for c in (code, *_ALSO.get(code, ())) if c in points)
+        codes = tuple(c for c in (code, *_ALSO.get(code, ())) if c in points and c not in answered)
         answered.update(codes)
         removed = sum(points[c] for c in codes)
         found.append(
