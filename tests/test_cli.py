@@ -191,6 +191,11 @@ def test_catalog_lists_and_shows(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call(["catalog", "google-workspace"], capsys)
     assert code == 0
     assert "uptime SLA %: 99.9 [https://workspace.google.com/terms/sla.html, checked" in out
+    code, out, _ = call(["catalog", "google-voice"], capsys)
+    assert "status page: https://www.google.com/appsstatus/dashboard/ (google-workspace, " in out
+    assert (
+        "default checks (used when a dependency lists none)\n  - vendor-status: statuspage" in out
+    )
 
 
 def test_catalog_json(capsys: pytest.CaptureFixture[str]) -> None:

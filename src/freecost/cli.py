@@ -286,6 +286,13 @@ def _describe_pack(pack: Pack) -> str:
         f"lifecycle: {pack.lifecycle.status}"
         + (f" (discontinued {pack.lifecycle.discontinued})" if pack.lifecycle.discontinued else "")
     )
+    if pack.status_page is not None:
+        page = pack.status_page
+        component = f", component {page.component}" if page.component else ""
+        lines.append(f"status page: {page.url} ({page.provider}{component})")
+    if pack.default_checks:
+        lines.append("default checks (used when a dependency lists none)")
+        lines += [f"  - {c.id}: {c.type}" for c in pack.checks()]
     if pack.failure_modes:
         lines.append("known failure modes")
         lines += [f"  - {m.title}: {m.what_customers_see}" for m in pack.failure_modes]
