@@ -20,7 +20,10 @@ _ID = re.compile(ID_PATTERN)
 class Model(BaseModel):
     """Base of every inventory and pack model: immutable, and unknown keys are errors."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # Dumps use the names people write (`from:`), so a dumped model validates again.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, serialize_by_alias=True
+    )
 
 
 def _text(value: Any) -> Any:
