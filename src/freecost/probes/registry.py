@@ -33,6 +33,7 @@ PROBE_MODULES: tuple[str, ...] = (
     "file_age",
     "http",
     "mailauth",
+    "smtp",
     "statuspage",
     "tcp",
     "tls",

@@ -165,7 +165,7 @@ async def _ask_resolver(ctx: ProbeContext, host: str) -> list[str]:
     return list(answers.addresses())
 
 
-def _unreachable(host: str, port: int, addresses: list[str], error: OSError | None) -> Outcome:
+def unreachable(host: str, port: int, addresses: list[str], error: OSError | None) -> Outcome:
     if isinstance(error, ConnectionRefusedError):
         summary = f"{host} refused the connection on port {port}"
     elif isinstance(error, TimeoutError):
@@ -195,7 +195,7 @@ async def connect(ctx: ProbeContext, host: str, port: int, *, limit: int = 2**16
             error = exc
             continue
         return Connection(reader, writer, address, port, dns_ms, _elapsed_ms(started))
-    raise Stop(_unreachable(host, port, addresses, error))
+    raise Stop(unreachable(host, port, addresses, error))
 
 
 async def close(writer: asyncio.StreamWriter) -> None:

@@ -111,41 +111,41 @@ class Handshake:
     details: dict[str, Any]
 
 
-def _protocol_failure(summary: str) -> Stop:
+def protocol_failure(summary: str) -> Stop:
     return Stop(Outcome.fail(plain(summary), Layer.PROTOCOL))
 
 
-async def _read_line(reader: asyncio.StreamReader) -> str:
+async def read_line(reader: asyncio.StreamReader) -> str:
     import asyncio
 
     try:
         raw = await reader.readuntil(b"\n")
     except asyncio.LimitOverrunError:
-        raise _protocol_failure(
+        raise protocol_failure(
             f"the server sent a line longer than {LINE_LIMIT} bytes before TLS started"
         ) from None
     except asyncio.IncompleteReadError:
-        raise _protocol_failure("the server closed the connection before TLS started") from None
+        raise protocol_failure("the server closed the connection before TLS started") from None
     except OSError as exc:
-        raise _protocol_failure(f"the connection broke before TLS started: {exc}") from None
+        raise protocol_failure(f"the connection broke before TLS started: {exc}") from None
     return raw.decode("utf-8", "replace").rstrip("\r\n")
 
 
-async def _smtp_reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
+async def smtp_reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
     """One SMTP reply: its code and the text of each line (RFC 5321, section 4.2)."""
     lines: list[str] = []
     for _ in range(REPLY_LINES):
-        line = await _read_line(reader)
+        line = await read_line(reader)
         code, separator = line[:3], line[3:4]
         if not code.isdigit() or separator not in ("", " ", "-"):
-            raise _protocol_failure(f"the server does not speak SMTP: it said '{line}'")
+            raise protocol_failure(f"the server does not speak SMTP: it said '{line}'")
         lines.append(line[4:])
         if separator != "-":
             return int(code), lines
-    raise _protocol_failure(f"the mail server sent a reply longer than {REPLY_LINES} lines")
+    raise protocol_failure(f"the mail server sent a reply longer than {REPLY_LINES} lines")
 
 
-def _ehlo_name(writer: asyncio.StreamWriter) -> bytes:
+def ehlo_name(writer: asyncio.StreamWriter) -> bytes:
     # An address literal is always a valid EHLO argument, and needs no DNS lookup.
     address = str(writer.get_extra_info("sockname")[0])
     literal = f"[IPv6:{address}]" if ":" in address else f"[{address}]"
@@ -154,48 +154,48 @@ def _ehlo_name(writer: asyncio.StreamWriter) -> bytes:
 
 async def _smtp_starttls(connection: Connection) -> None:
     reader, writer = connection.reader, connection.writer
-    code, lines = await _smtp_reply(reader)
+    code, lines = await smtp_reply(reader)
     if code != 220:
-        raise _protocol_failure(f"the mail server greeted with {code}: {lines[0]}")
-    writer.write(b"EHLO " + _ehlo_name(writer) + b"\r\n")
-    code, lines = await _smtp_reply(reader)
+        raise protocol_failure(f"the mail server greeted with {code}: {lines[0]}")
+    writer.write(b"EHLO " + ehlo_name(writer) + b"\r\n")
+    code, lines = await smtp_reply(reader)
     if code != 250:
-        raise _protocol_failure(f"the mail server refused EHLO with {code}: {lines[0]}")
+        raise protocol_failure(f"the mail server refused EHLO with {code}: {lines[0]}")
     if not any(line.split()[:1] == ["STARTTLS"] for line in (x.upper() for x in lines[1:])):
-        raise _protocol_failure("the mail server does not offer STARTTLS")
+        raise protocol_failure("the mail server does not offer STARTTLS")
     writer.write(b"STARTTLS\r\n")
-    code, lines = await _smtp_reply(reader)
+    code, lines = await smtp_reply(reader)
     if code != 220:
-        raise _protocol_failure(f"the mail server refused STARTTLS with {code}: {lines[0]}")
+        raise protocol_failure(f"the mail server refused STARTTLS with {code}: {lines[0]}")
 
 
-async def _imap_starttls(connection: Connection) -> None:
+async def imap_starttls(connection: Connection) -> None:
     reader, writer = connection.reader, connection.writer
-    greeting = await _read_line(reader)
+    greeting = await read_line(reader)
     if not greeting.upper().startswith("* OK"):
-        raise _protocol_failure(f"the IMAP server did not greet with OK: it said '{greeting}'")
+        raise protocol_failure(f"the IMAP server did not greet with OK: it said '{greeting}'")
     writer.write(b"a1 STARTTLS\r\n")
     for _ in range(REPLY_LINES):
-        line = await _read_line(reader)
+        line = await read_line(reader)
         if line.startswith("a1 "):
             break
     else:
-        raise _protocol_failure("the IMAP server did not answer STARTTLS")
+        raise protocol_failure("the IMAP server did not answer STARTTLS")
     status = line[3:].split(" ", 1)[0].upper()
     if status in ("BAD", "NO"):
-        raise _protocol_failure(f"the IMAP server does not offer STARTTLS: it said '{line}'")
+        raise protocol_failure(f"the IMAP server does not offer STARTTLS: it said '{line}'")
     if status != "OK":
-        raise _protocol_failure(f"the IMAP server answered STARTTLS with '{line}'")
+        raise protocol_failure(f"the IMAP server answered STARTTLS with '{line}'")
 
 
 _NEGOTIATE: dict[str, Callable[[Connection], Awaitable[None]]] = {
     "smtp": _smtp_starttls,
-    "imap": _imap_starttls,
+    "imap": imap_starttls,
 }
 _GOODBYE = {"smtp": b"QUIT\r\n", "imap": b"a2 LOGOUT\r\n"}
 
 
-async def _start_tls(writer: asyncio.StreamWriter, context: ssl.SSLContext, host: str) -> None:
+async def start_tls(writer: asyncio.StreamWriter, context: ssl.SSLContext, host: str) -> None:
     try:
         await writer.start_tls(context, server_hostname=host)
     except ssl.SSLCertVerificationError:
@@ -227,7 +227,7 @@ async def handshake(
             if starttls is not None:
                 await _NEGOTIATE[starttls](connection)
             started = time.perf_counter()
-            await _start_tls(connection.writer, context, host)
+            await start_tls(connection.writer, context, host)
         except Stop as stop:
             raise stop.adding({**connection.details(), "starttls": starttls}) from None
         handshake_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -245,7 +245,7 @@ def _unverified_context() -> ssl.SSLContext:
     return context
 
 
-def _judge(check: Check, result: Handshake, now: datetime) -> Outcome:
+def judge(check: Check, result: Handshake, now: datetime) -> Outcome:
     session = result.session
     details = {**result.details, **session.details(now)}
     certificate = session.certificate
@@ -276,7 +276,7 @@ def _judge(check: Check, result: Handshake, now: datetime) -> Outcome:
     return Outcome(status, "; ".join(text for _, text in problems), Layer.TLS, details)
 
 
-async def _explain_untrusted(
+async def explain_untrusted_peer(
     check: Check, ctx: ProbeContext, error: ssl.SSLCertVerificationError
 ) -> Outcome:
     now = ctx.now()
@@ -312,5 +312,5 @@ async def probe(check: Check, ctx: ProbeContext) -> Outcome:
     except Stop as stop:
         return stop.outcome
     except ssl.SSLCertVerificationError as exc:
-        return await _explain_untrusted(check, ctx, exc)
-    return _judge(check, result, ctx.now())
+        return await explain_untrusted_peer(check, ctx, exc)
+    return judge(check, result, ctx.now())

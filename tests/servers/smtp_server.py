@@ -1,0 +1,244 @@
+"""A configurable SMTP server on 127.0.0.1 (aiosmtpd) for the smtp check and the sender.
+
+Like :mod:`tests.servers.smtp_sink` it runs in its own thread and event loop, on an
+ephemeral port taken with the loop's ``create_server``. :func:`serve_smtp` chooses how it
+behaves: plain, with STARTTLS, or TLS from the first byte (``implicit``); a login with
+AUTH PLAIN and LOGIN checked against a users dict; recipients it refuses; or, instead of
+SMTP, a greeting other than 220 or no greeting at all. It keeps every message it accepts
+and every login it let in.
+
+:func:`make_mail_certificates` writes a trusted CA bundle and server certificates, from
+trustme, for the situations the tests need: valid, expired, expiring in 3 days, for another
+host, and from a CA nobody trusts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import trustme
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.servers.smtp_sink import Mail
+
+NAMES = ("localhost", "127.0.0.1")
+
+
+@dataclass(frozen=True)
+class MailCertificates:
+    """The trusted CA bundle and a key+chain PEM file per kind of server certificate."""
+
+    bundle: Path
+    valid: Path
+    expired: Path
+    expiring: Path
+    wrong_host: Path
+    untrusted: Path
+
+
+def _leaf(leaf: trustme.LeafCert, path: Path) -> Path:
+    leaf.private_key_and_cert_chain_pem.write_to_path(str(path))
+    return path
+
+
+def make_mail_certificates(directory: Path, *names: str) -> MailCertificates:
+    """Certificates for ``names`` (default: localhost and 127.0.0.1) under ``directory``.
+
+    The expiring and expired ones are an hour past the whole day, so a probe reading them a
+    few seconds later still counts exactly 3 days.
+    """
+    hosts = names or NAMES
+    ca = trustme.CA()
+    bundle = directory / "mail-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    now = datetime.now(UTC)
+    three_days = timedelta(days=3, hours=1)
+    return MailCertificates(
+        bundle=bundle,
+        valid=_leaf(
+            ca.issue_cert(*hosts, not_after=now + timedelta(days=90, hours=1)),
+            directory / "mail-valid.pem",
+        ),
+        expired=_leaf(
+            ca.issue_cert(*hosts, not_before=now - timedelta(days=90), not_after=now - three_days),
+            directory / "mail-expired.pem",
+        ),
+        expiring=_leaf(
+            ca.issue_cert(*hosts, not_after=now + three_days), directory / "mail-expiring.pem"
+        ),
+        wrong_host=_leaf(ca.issue_cert("other.example"), directory / "mail-wrong-host.pem"),
+        untrusted=_leaf(trustme.CA().issue_cert(*hosts), directory / "mail-untrusted.pem"),
+    )
+
+
+def server_tls(chain: Path) -> ssl.SSLContext:
+    """A server context presenting ``chain``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain)
+    return context
+
+
+@dataclass
+class MailServer:
+    """A running server: its port, what it received, and who logged in."""
+
+    port: int
+    inbox: list[Mail] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+    failed_logins: list[str] = field(default_factory=list)
+
+
+class _Handler:
+    def __init__(self, server: MailServer, refuse: frozenset[str]) -> None:
+        self.server = server
+        self.refuse = refuse
+
+    async def handle_RCPT(
+        self, smtp: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.lower() in self.refuse:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, smtp: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        parsed = message_from_bytes(content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.server.inbox.append(Mail(envelope.mail_from or "", tuple(envelope.rcpt_tos), parsed))
+        return "250 2.0.0 OK queued as TEST1"
+
+
+class _Authenticator:
+    def __init__(self, server: MailServer, users: dict[str, str]) -> None:
+        self.server = server
+        self.users = users
+
+    def __call__(
+        self, smtp: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        user, password = data.login.decode(), data.password.decode()
+        if self.users.get(user) == password:
+            self.server.logins.append(user)
+            return AuthResult(success=True)
+        self.server.failed_logins.append(user)
+        return AuthResult(success=False, handled=False)
+
+
+class _Raw(asyncio.Protocol):
+    """Not SMTP: says ``greeting`` (or nothing) and then only listens."""
+
+    def __init__(self, greeting: bytes | None) -> None:
+        self.greeting = greeting
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.greeting is not None:
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(self.greeting)
+
+
+@contextmanager
+def serve_smtp(
+    *,
+    tls: ssl.SSLContext | None = None,
+    implicit: bool = False,
+    users: dict[str, str] | None = None,
+    refuse: frozenset[str] = frozenset(),
+    greeting: bytes | None = None,
+    silent: bool = False,
+) -> Iterator[MailServer]:
+    """Serve until the block ends; yields the running :class:`MailServer`.
+
+    ``tls`` offers STARTTLS with that context, or with ``implicit`` speaks TLS from the
+    first byte. ``users`` (name → password) turns on AUTH; a login needs TLS when STARTTLS
+    is offered, as real submission servers insist. ``greeting`` (a raw line such as
+    ``b"554 no service\\r\\n"``) or ``silent`` replace SMTP with a server that says that,
+    or nothing, and then waits.
+    """
+    loop = asyncio.new_event_loop()
+    mail = MailServer(port=0)
+    transports: set[asyncio.Transport] = set()
+    handler = _Handler(mail, frozenset(address.lower() for address in refuse))
+    authenticator = _Authenticator(mail, users) if users else None
+
+    class Tracked(SMTP):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            if isinstance(transport, asyncio.Transport):
+                transports.add(transport)
+            super().connection_made(transport)
+
+    def smtp() -> asyncio.Protocol:
+        return Tracked(
+            handler,
+            hostname="mail.test",
+            tls_context=None if implicit else tls,
+            authenticator=authenticator,
+            # Over implicit TLS aiosmtpd does not know the connection is encrypted.
+            auth_require_tls=tls is not None and not implicit,
+            loop=loop,
+        )
+
+    def raw() -> asyncio.Protocol:
+        protocol = _Raw(None if silent else greeting)
+        original = protocol.connection_made
+
+        def made(transport: asyncio.BaseTransport) -> None:
+            if isinstance(transport, asyncio.Transport):
+                transports.add(transport)
+            original(transport)
+
+        protocol.connection_made = made  # type: ignore[method-assign]
+        return protocol
+
+    factory = raw if (silent or greeting is not None) else smtp
+    holder: dict[str, asyncio.Server] = {}
+
+    async def start() -> int:
+        server = await loop.create_server(factory, "127.0.0.1", 0, ssl=tls if implicit else None)
+        holder["server"] = server
+        port: int = server.sockets[0].getsockname()[1]
+        return port
+
+    async def stop() -> None:
+        server = holder["server"]
+        server.close()
+        for transport in list(transports):
+            transport.abort()
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.sleep(0)  # the transports finish closing on the next turn
+        await server.wait_closed()
+
+    loop.set_exception_handler(_quiet_about_clients)
+    thread = threading.Thread(target=loop.run_forever, name="test-smtp-server", daemon=True)
+    thread.start()
+    mail.port = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    try:
+        yield mail
+    finally:
+        try:
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+            loop.close()
+
+
+def _quiet_about_clients(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # A client that refuses our certificate or hangs up mid-handshake is the point of a test.
+    if not isinstance(context.get("exception"), OSError):
+        loop.default_exception_handler(context)
