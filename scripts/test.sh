@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use as real peers: Nagios plugins for the command check.
-DEBIAN_PACKAGES="monitoring-plugins-basic"
+# Debian packages the tests use as real peers: Nagios plugins for the command check, Dovecot
+# for the IMAP checks (the tests start their own; the system service is not needed).
+DEBIAN_PACKAGES="monitoring-plugins-basic dovecot-imapd"
 missing=$(for p in $DEBIAN_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

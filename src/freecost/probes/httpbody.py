@@ -191,7 +191,7 @@ def excerpt(text: str, content_type: str | None) -> str:
     """The start of a body as a person would read it: HTML tags, scripts and styles removed."""
     head = text[:_EXCERPT_SOURCE]
     if _looks_like_markup(content_type, head):
-        head = html.unescape(_visible_text(head))
+        head = html.unescape(visible_text(head))
     return plain(head)
 
 
@@ -202,7 +202,7 @@ def _looks_like_markup(content_type: str | None, text: str) -> bool:
     return text.lstrip()[:1] == "<"
 
 
-def _visible_text(markup: str) -> str:
+def visible_text(markup: str) -> str:
     # A linear scan with str.find: a regex over tags can go quadratic on a page full of '<'.
     out: list[str] = []
     pos = 0

@@ -32,6 +32,7 @@ PROBE_MODULES: tuple[str, ...] = (
     "domain",
     "file_age",
     "http",
+    "imap",
     "mailauth",
     "smtp",
     "statuspage",
