@@ -31,6 +31,7 @@ PROBE_MODULES: tuple[str, ...] = (
     "dns",
     "domain",
     "file_age",
+    "form",
     "http",
     "imap",
     "mailauth",
