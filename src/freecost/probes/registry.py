@@ -35,10 +35,12 @@ PROBE_MODULES: tuple[str, ...] = (
     "http",
     "imap",
     "mailauth",
+    "sms",
     "smtp",
     "statuspage",
     "tcp",
     "tls",
+    "voicecall",
 )
 """Modules (under freecost.probes) that each define one check type."""
 
