@@ -35,6 +35,7 @@ PROBE_MODULES: tuple[str, ...] = (
     "http",
     "imap",
     "mailauth",
+    "roundtrip",
     "sms",
     "smtp",
     "statuspage",
