@@ -217,7 +217,7 @@ def test_the_example_offline_says_the_network_is_down(
     document = json.loads(out)
     assert code == 2  # the missing export is a real failure, and outranks the errors
     network = [r for r in document["results"] if r["check"] != "fresh"]
-    assert len(network) == 9
+    assert len(network) == 13
     for result in network:
         assert result["status"] == "error", result
         assert result["summary"].startswith("this machine's network is down"), result

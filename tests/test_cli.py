@@ -54,7 +54,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 def test_validate_example(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = call(["validate", str(EXAMPLE)], capsys)
     assert (code, err) == (0, "")
-    assert out == f"{EXAMPLE}: valid: 5 functions, 9 dependencies, 10 checks\n"
+    assert out == f"{EXAMPLE}: valid: 5 functions, 9 dependencies, 14 checks\n"
 
 
 def test_validate_invalid_exits_3_with_one_line_per_problem(
