@@ -38,7 +38,7 @@ from freecost.model import Model
 from freecost.probes.http import Hider
 from freecost.probes.httpbody import visible_text
 from freecost.probes.tcp import CLOSE_GRACE, Connection, Host, Port, Stop, connected
-from freecost.probes.tls import LINE_LIMIT, imap_starttls, read_line, start_tls
+from freecost.probes.tls import LINE_LIMIT, imap_starttls, read_line, start_tls, trusted_context
 from freecost.probes.tlsinfo import explain_untrusted, plain
 from freecost.results import Layer, Outcome
 from freecost.secrets import Secret, SecretRef
@@ -648,19 +648,6 @@ async def _login(wire: _Wire, user: str, password: str, hide: Hider) -> float:
     return login_ms
 
 
-def _trust(ctx: ProbeContext) -> ssl.SSLContext:
-    try:
-        return ctx.ssl_context()
-    except OSError as exc:
-        bundle = ctx.settings.tls.ca_bundle
-        raise Stop(
-            Outcome.error(
-                plain(f"cannot load the trusted certificates from {bundle or 'the system'}: {exc}"),
-                Layer.LOCAL,
-            )
-        ) from None
-
-
 def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
@@ -677,7 +664,7 @@ async def open_mailbox(ctx: ProbeContext, server: ImapServer) -> AsyncIterator[M
     user = login_name(ctx, server)
     password = _password(ctx, server)
     hide = Hider((password,))
-    trust = _trust(ctx) if server.tls != "none" else None
+    trust = trusted_context(ctx) if server.tls != "none" else None
     port = server.effective_port
     async with connected(ctx, server.host, port, limit=LINE_LIMIT) as connection:
         setup: dict[str, Any] = {**connection.details(), "tls": server.tls}

@@ -40,6 +40,7 @@ from freecost.errors import SecretError
 from freecost.model import EmailAddress, Model, Text
 from freecost.probes.canary import TOKEN_HEADER
 from freecost.probes.tcp import Host, Port, Stop, resolve, unreachable
+from freecost.probes.tls import trusted_context
 from freecost.probes.tlsinfo import explain_handshake, explain_untrusted, plain
 from freecost.results import Layer, Outcome
 from freecost.secrets import Secret, SecretRef
@@ -228,21 +229,6 @@ def _resolve_login(ctx: ProbeContext, server: SmtpServer) -> tuple[str | None, s
     return username, password
 
 
-def _trust(ctx: ProbeContext, server: SmtpServer) -> ssl.SSLContext | None:
-    if server.tls == "none":
-        return None
-    try:
-        return ctx.ssl_context()
-    except OSError as exc:
-        bundle = ctx.settings.tls.ca_bundle
-        raise Stop(
-            Outcome.error(
-                plain(f"cannot load the trusted certificates from {bundle or 'the system'}: {exc}"),
-                Layer.LOCAL,
-            )
-        ) from None
-
-
 async def _open_socket(ctx: ProbeContext, host: str, port: int) -> socket.socket:
     """A socket connected to the first address of ``host`` that accepts (as tcp.connect)."""
     import asyncio
@@ -287,7 +273,7 @@ async def send(
     import asyncio
 
     username, password = _resolve_login(ctx, server)
-    context = _trust(ctx, server)
+    context = None if server.tls == "none" else trusted_context(ctx)
     budget = timeout if timeout is not None else ctx.settings.timeout.total_seconds() * BUDGET_SHARE
     attempt = _Attempt(server, username, _Hider(username, password), budget, ctx.now())
     try:

@@ -111,6 +111,21 @@ class Handshake:
     details: dict[str, Any]
 
 
+def trusted_context(ctx: ProbeContext) -> ssl.SSLContext:
+    """The run's verifying TLS context; a trust store that cannot be read stops the probe
+    with an ``error`` (this machine's problem, not the server's)."""
+    try:
+        return ctx.ssl_context()
+    except OSError as exc:
+        bundle = ctx.settings.tls.ca_bundle
+        raise Stop(
+            Outcome.error(
+                plain(f"cannot load the trusted certificates from {bundle or 'the system'}: {exc}"),
+                Layer.LOCAL,
+            )
+        ) from None
+
+
 def protocol_failure(summary: str) -> Stop:
     return Stop(Outcome.fail(plain(summary), Layer.PROTOCOL))
 

@@ -50,6 +50,7 @@ from typing import Any, Literal, NamedTuple
 from freecost.inventory import Criticality, Dependency, Function, Inventory
 from freecost.packs import Pack
 from freecost.scoring.findings import Finding, Severity
+from freecost.scoring.sla import top_criticality
 
 Layer = Literal["reachability", "configuration", "status-page", "end-to-end", "backup"]
 
@@ -74,7 +75,6 @@ LAYER_OF_TYPE: dict[str, Layer] = {
 }
 
 FACTOR: dict[Criticality, float] = {"critical": 1.0, "high": 0.8, "medium": 0.5, "low": 0.25}
-_RANK: dict[Criticality, int] = {"critical": 3, "high": 2, "medium": 1, "low": 0}
 _SEVERITY: dict[Criticality, Severity] = {
     "critical": "high",
     "high": "medium",
@@ -196,7 +196,7 @@ def _judge(
 ) -> Detection:
     layers = tuple(layer for layer in LAYERS if any(w.layer == layer for w in own))
     inbound = is_inbound(dependency, pack)
-    bar = _top(relying)
+    bar = top_criticality(relying)
     findings: list[Finding] = []
 
     def lose(code: str, severity: Severity, message: str, evidence: str, base: int) -> None:
@@ -213,7 +213,7 @@ def _judge(
             100,
         )
         return Detection(_score(findings), layers, False, (), inbound, findings)
-    channel_bar = _top(on_path)
+    channel_bar = top_criticality(on_path)
     if inbound and not via and on_path and channel_bar in ("critical", "high"):
         names = "; ".join(f.name for f in on_path)
         lose(
@@ -265,12 +265,6 @@ def _cap(findings: list[Finding]) -> None:
         cut = min(excess, findings[index].points)
         findings[index] = replace(findings[index], points=findings[index].points - cut)
         excess -= cut
-
-
-def _top(functions: Sequence[Function]) -> Criticality:
-    if not functions:
-        return "low"
-    return max((f.criticality for f in functions), key=_RANK.__getitem__)
 
 
 def _score(findings: list[Finding]) -> int:

@@ -76,7 +76,16 @@ UPTIME_NEEDED: dict[Criticality, float | None] = {
     "low": None,
 }
 
-_RANK: dict[Criticality, int] = {"critical": 3, "high": 2, "medium": 1, "low": 0}
+RANK: dict[Criticality, int] = {"critical": 3, "high": 2, "medium": 1, "low": 0}
+
+
+def top_criticality(functions: Sequence[Function]) -> Criticality:
+    """The most critical of ``functions``; ``low`` when there are none."""
+    if not functions:
+        return "low"
+    return max((f.criticality for f in functions), key=RANK.__getitem__)
+
+
 _CONFIRMED: dict[Criticality, Severity] = {
     "critical": "high",
     "high": "medium",
@@ -117,7 +126,7 @@ class Bar:
     def of(cls, functions: Sequence[Function]) -> Bar:
         if not functions:
             return cls("low", None, ())
-        top = max(functions, key=lambda f: _RANK[f.criticality])
+        top = max(functions, key=lambda f: RANK[f.criticality])
         return cls(
             top.criticality,
             min(f.rto for f in functions),

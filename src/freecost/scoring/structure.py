@@ -32,8 +32,8 @@ from freecost.inventory import Criticality, Function, Inventory
 from freecost.scoring.detection import FACTOR
 from freecost.scoring.findings import Finding, Severity
 from freecost.scoring.graph import Graph, blast_radius, cut_sets, hollow_alternatives
+from freecost.scoring.sla import top_criticality
 
-_RANK: dict[Criticality, int] = {"critical": 3, "high": 2, "medium": 1, "low": 0}
 _SEVERITY: dict[Criticality, Severity] = {
     "critical": "critical",
     "high": "high",
@@ -98,7 +98,7 @@ def structure(
         findings: list[Finding] = []
         single_for = [c.function for c in cuts.values() if dep in c.single]
         if single_for:
-            top = _top(single_for)
+            top = top_criticality(single_for)
             findings.append(
                 Finding(
                     "SINGLE_POINT_OF_FAILURE",
@@ -110,7 +110,7 @@ def structure(
             )
         paired = [(c.function, pair) for c in cuts.values() for pair in c.pairs if dep in pair]
         if paired:
-            top = _top([f for f, _ in paired])
+            top = top_criticality([f for f, _ in paired])
             evidence = "; ".join(f"{f.id}: {' + '.join(pair)}" for f, pair in paired)
             partners = sorted({d for _, pair in paired for d in pair if d != dep})
             findings.append(
@@ -126,7 +126,7 @@ def structure(
         own_hollow = [h for h in hollow if h.dependency == dep]
         if own_hollow:
             relying = [f for f in inventory.functions if dep in reach(graph, needs[f.id])]
-            top = _top(relying)
+            top = top_criticality(relying)
             evidence = "; ".join(f"{h.alternative} shares {h.domain}" for h in own_hollow)
             alternatives = sorted({h.alternative for h in own_hollow})
             findings.append(
@@ -183,12 +183,6 @@ def _unique(functions: Sequence[Function]) -> list[Function]:
     for function in functions:
         seen.setdefault(function.id, function)
     return list(seen.values())
-
-
-def _top(functions: Sequence[Function]) -> Criticality:
-    if not functions:
-        return "low"
-    return max((f.criticality for f in functions), key=_RANK.__getitem__)
 
 
 def _list(functions: Sequence[Function]) -> str:
