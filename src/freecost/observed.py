@@ -19,7 +19,7 @@ left out, so a new install does not show a year of time nobody watched.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from freecost.inventory import Dependency, LoadedInventory
@@ -51,6 +51,40 @@ def dependency_histories(
         )
         for dependency in loaded.inventory.dependencies
     }
+
+
+def dependency_days(
+    loaded: LoadedInventory, history: History, now: datetime, days: int = 30
+) -> dict[str, DependencyHistory]:
+    """Like :func:`dependency_histories`, one record per local calendar day (the last one
+    up to ``now``): what a report's uptime chart draws."""
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    tz = loaded.inventory.settings.timezone
+    calendar = calendar_days(now, tz, days)
+    return {
+        dependency.id: DependencyHistory(
+            dependency.id, _months(loaded, history, dependency, calendar, now)
+        )
+        for dependency in loaded.inventory.dependencies
+    }
+
+
+def calendar_days(now: datetime, tz: str, count: int) -> list[Period]:
+    """The ``count`` calendar days in ``tz`` up to ``now``, oldest first, named by date."""
+    zone = ZoneInfo(tz)
+    today = now.astimezone(zone).date()
+    found = []
+    for back in range(count - 1, -1, -1):
+        day = today - timedelta(days=back)
+        # fold=0: a midnight skipped or repeated by a clock change reads with the old offset.
+        start = datetime(day.year, day.month, day.day, tzinfo=zone, fold=0).astimezone(UTC)
+        after = day + timedelta(days=1)
+        end = datetime(after.year, after.month, after.day, tzinfo=zone, fold=0).astimezone(UTC)
+        found.append(Period(day.isoformat(), start, end))
+    return found
 
 
 def calendar_months(now: datetime, tz: str, count: int) -> list[Period]:
