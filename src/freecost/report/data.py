@@ -280,6 +280,8 @@ def _shown(value: Any) -> str:
         )
     if hasattr(value, "total_seconds"):
         return format_duration(value)
+    if isinstance(value, float):
+        return f"{value:g}"
     return str(value)
 
 
