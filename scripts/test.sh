@@ -4,15 +4,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use as real peers: Nagios plugins for the command check, Dovecot
-# for the IMAP checks (the tests start their own; the system service is not needed).
-DEBIAN_PACKAGES="monitoring-plugins-basic dovecot-imapd"
+# for the IMAP checks (the tests start their own; the system service is not needed), and
+# Chromium, which opens the HTML reports and prints the PDF ones.
+DEBIAN_PACKAGES="monitoring-plugins-basic dovecot-imapd chromium"
 missing=$(for p in $DEBIAN_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
   else
-    echo "warning: not root; tests that need $missing will be skipped" >&2
+    echo "warning: not root, so $missing cannot be installed; the tests that use them fail" >&2
   fi
 fi
 

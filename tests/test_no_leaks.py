@@ -1,10 +1,11 @@
-"""No secret leaves its environment variable: not in output, errors, the database or alerts.
+"""No secret leaves its environment variable: not in output, errors, the database, alerts or
+reports.
 
 Every check type that takes a secret runs through the real command line against real local
 servers (Dovecot, aiosmtpd, an HTTP server, a webhook receiver) and a fake Twilio API, once
 with secrets that work and once with secrets that are refused, because failure paths are
 where a password is most likely to be quoted back. Then every byte freecost wrote or printed
-is searched for every secret.
+is searched for every secret (the reports are written inside that folder).
 """
 
 from __future__ import annotations
@@ -153,6 +154,9 @@ def test_no_secret_appears_anywhere(
             ["history", str(inventory)],
             ["score", "--json", str(inventory)],
             ["validate", "--strict", str(inventory)],
+            ["audit", "--all", str(inventory), "--out", str(work / "reports")],
+            ["report", str(inventory), "--out", str(work / "later"), "--format", "md,json"],
+            ["report", "--status-page", str(inventory), "--out", str(work / "public")],
         ):
             _, out, err = _call(argv, capsys)
             printed += [out, err]

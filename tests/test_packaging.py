@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 
-def test_wheel_contains_the_packs_and_the_package(tmp_path: Path) -> None:
+def test_wheel_contains_the_packs_the_templates_and_the_package(tmp_path: Path) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -35,6 +35,9 @@ def test_wheel_contains_the_packs_and_the_package(tmp_path: Path) -> None:
     assert shipped
     assert shipped <= packs
     assert "freecost/cli.py" in names
+    templates = {p.name for p in (ROOT / "src" / "freecost" / "report" / "templates").iterdir()}
+    assert {"report.html.j2", "statuspage.html.j2", "index.html.j2"} <= templates
+    assert {f"freecost/report/templates/{name}" for name in templates} <= names
     assert "freecost/py.typed" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "freecost = freecost.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

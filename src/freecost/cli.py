@@ -437,6 +437,144 @@ def score(
         typer.echo(render_text(card))
 
 
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format", metavar="LIST", help="comma-separated: html, md, json, pdf (Chromium)"
+    ),
+]
+OutOption = Annotated[
+    str | None,
+    typer.Option(
+        "--out",
+        metavar="DIR",
+        help="folder for the report (default reports/<business>/<date>/)",
+        show_default=False,
+    ),
+]
+CompareOption = Annotated[
+    str | None,
+    typer.Option(
+        "--compare",
+        metavar="PREVIOUS.json",
+        help="an earlier report's JSON: say what improved and what got worse",
+        show_default=False,
+    ),
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="PATH",
+        help="history database (default: $FREECOST_DB, then settings.database)",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def audit(
+    inventories: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[INV]...",
+            help="inventories (default ./inventory.yaml); several: one report per client "
+            "and an index page",
+            show_default=False,
+        ),
+    ] = None,
+    out: OutOption = None,
+    formats: FormatOption = "html,md,json",
+    compare: CompareOption = None,
+    database: DatabaseOption = None,
+    run_all: Annotated[bool, typer.Option("--all", help="run every check, due or not")] = False,
+) -> None:
+    """Run the due checks, score, and write the report: the main job.
+
+    Exits like `check`: 0 ok, 1 warn, 2 fail, 3 unknown.
+    """
+    from freecost.auditing import audit_many, audit_one
+    from freecost.errors import FreecostError
+    from freecost.report.make import parse_formats
+
+    try:
+        wanted = parse_formats(formats)
+    except FreecostError as exc:
+        _fail(exc.lines())
+    paths: list[str | None] = list(inventories) if inventories else [None]
+    if len(paths) == 1:
+        loaded = _load(paths[0])
+        try:
+            done = audit_one(
+                loaded,
+                out=Path(out) if out else None,
+                formats=wanted,
+                compare=Path(compare) if compare else None,
+                database=database,
+                run_all=run_all,
+            )
+        except FreecostError as exc:
+            _fail(exc.lines())
+        typer.echo(done.text)
+        raise typer.Exit(done.exit_code)
+    if compare is not None or database is not None:
+        _fail(["--compare and --db name one client's files: audit clients one at a time"])
+    batch = audit_many(
+        [Path(p) for p in paths if p is not None],
+        out=Path(out) if out else Path("reports"),
+        formats=wanted,
+        run_all=run_all,
+    )
+    for line in batch.problems:
+        _err(line)
+    typer.echo(batch.text)
+    raise typer.Exit(batch.exit_code)
+
+
+@app.command()
+def report(
+    inventory: InventoryArg = None,
+    since: Annotated[str, typer.Option(metavar="DURATION", help="history this far back")] = "30d",
+    out: OutOption = None,
+    formats: FormatOption = "html,md,json",
+    compare: CompareOption = None,
+    database: DatabaseOption = None,
+    status_page: Annotated[
+        bool,
+        typer.Option(
+            "--status-page",
+            help="write only the public page of which ways to reach the business work now",
+        ),
+    ] = False,
+) -> None:
+    """Write the report from stored history, without probing anything."""
+    from freecost.auditing import report_one, status_page_one
+    from freecost.durations import parse_duration
+    from freecost.errors import FreecostError
+    from freecost.report.make import parse_formats
+
+    loaded = _load(inventory)
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        _fail([f"--since: {exc}"])
+    try:
+        if status_page:
+            typer.echo(status_page_one(loaded, out=Path(out) if out else None, database=database))
+            return
+        done = report_one(
+            loaded,
+            out=Path(out) if out else None,
+            formats=parse_formats(formats),
+            compare=Path(compare) if compare else None,
+            database=database,
+            since=window,
+        )
+    except FreecostError as exc:
+        _fail(exc.lines())
+    typer.echo(done.text)
+
+
 @app.command()
 def history(
     inventory: InventoryArg = None,
