@@ -53,7 +53,7 @@ def test_audit_writes_every_default_format_and_prints_what_to_do(
     lines = printed.splitlines()
     assert lines[0] == (
         f"report written to {out / 'report.html'} (also report.md, report.json); "
-        "1 check run, 0 not due"
+        "1 check run (1 ok), 0 not due"
     )
     assert lines[1].startswith("Corner Shop: grade ")
     assert "Do first:" in lines

@@ -50,7 +50,7 @@ def audit_one(
 ) -> Done:
     """Run the due checks, then write the report; the exit code is the run's, as `check`."""
     from freecost.monitor import monitor
-    from freecost.results import worst_exit_code
+    from freecost.results import counts, worst_exit_code
 
     previous = read_previous(compare) if compare is not None else None
     done = monitor(loaded, run_all=run_all, database=database)
@@ -68,7 +68,9 @@ def audit_one(
     files = write_report(document, folder, formats)
     code = worst_exit_code(done.run.results)
     ran = len(done.run.results)
-    note = f"{ran} check{'s' if ran != 1 else ''} run, {done.not_due} not due"
+    tally = ", ".join(f"{n} {status}" for status, n in counts(done.run.results).items() if n)
+    outcome = f" ({tally})" if tally else ""
+    note = f"{ran} check{'s' if ran != 1 else ''} run{outcome}, {done.not_due} not due"
     return Done(folder, files, document, code, summary_text(document, files, note))
 
 
