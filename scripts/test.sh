@@ -19,7 +19,7 @@ fi
 
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-ruff check src tests bench
-ruff format --check src tests bench
+ruff check src tests bench scripts
+ruff format --check src tests bench scripts
 mypy
 python3 -m pytest "$@"
