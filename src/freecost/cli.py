@@ -576,6 +576,29 @@ def report(
 
 
 @app.command()
+def demo(
+    out: Annotated[
+        str, typer.Option("--out", metavar="DIR", help="folder for the report")
+    ] = "reports/demo/",
+    keep: Annotated[
+        bool,
+        typer.Option("--keep", help="keep the demo's inventory, CA and history beside it"),
+    ] = False,
+) -> None:
+    """Audit a simulated small business whose vendors run on 127.0.0.1: offline, no
+    credentials, a few seconds."""
+    from freecost.demo import run_demo
+    from freecost.errors import FreecostError
+
+    try:
+        result = run_demo(Path(out), keep=keep)
+    except FreecostError as exc:
+        _fail([f"freecost demo: {exc.lines()[0]}"])
+    typer.echo("\n".join(result.lines))
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
 def history(
     inventory: InventoryArg = None,
     since: Annotated[
