@@ -15,15 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from pydantic_core import PydanticCustomError
 
 from freecost import __version__
-from freecost.starter import StarterAnswers
 
 if TYPE_CHECKING:
     from freecost.errors import Problem
     from freecost.inventory import LoadedInventory
     from freecost.packs import Pack
+    from freecost.starter import StarterAnswers
 
 EXIT_OK, EXIT_WARN, EXIT_FAIL, EXIT_UNKNOWN = 0, 1, 2, 3
 
@@ -147,7 +146,7 @@ def init(
     """Write a starter inventory; asks a few questions when run on a terminal."""
     from freecost.errors import FreecostError
     from freecost.inventory import parse_inventory
-    from freecost.starter import render_starter
+    from freecost.starter import StarterAnswers, render_starter
 
     if path.exists() and not force:
         _fail([f"{path}: already exists; use --force to overwrite it"])
@@ -170,6 +169,7 @@ def init(
 def _ask(defaults: StarterAnswers) -> StarterAnswers:
     from freecost.model import _email, normalise_phone
     from freecost.packs import load_catalog
+    from freecost.starter import StarterAnswers
 
     packs = load_catalog().packs
     phones = sorted(s for s, p in packs.items() if p.category == "telephony")
@@ -196,6 +196,8 @@ def _ask(defaults: StarterAnswers) -> StarterAnswers:
 
 def _ask_until_valid(label: str, default: str, check: Callable[[str], str]) -> str:
     """Ask until the answer passes the same validator the inventory uses."""
+    from pydantic_core import PydanticCustomError
+
     while True:
         answer = str(typer.prompt(label, default=default))
         try:

@@ -18,7 +18,6 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from freecost.model import Model, Text
-from freecost.uptime import merge_intervals
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -116,6 +115,9 @@ def maintenance_intervals(
     ``start`` or ``end``), so an outage that runs past the end of a period still sees the
     maintenance around it. ``start`` and ``end`` must be timezone-aware.
     """
+    # Only reports and history need this; validating an inventory should not import uptime.
+    from freecost.uptime import merge_intervals
+
     zone = ZoneInfo(tz)
     merged = merge_intervals(
         occurrence for window in windows for occurrence in _occurrences(window, start, end, zone)
