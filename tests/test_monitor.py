@@ -119,6 +119,29 @@ def test_alerts_go_out_when_a_check_goes_down_and_when_it_recovers(
     assert TOKEN not in database.read_bytes().decode("latin-1")
 
 
+def test_alerts_wait_for_the_end_of_a_maintenance_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _inventory(tmp_path)
+    text = path.read_text()
+    window = (
+        "  maintenance:\n"
+        '    - {from: "2020-01-01T00:00", to: "2100-01-01T00:00", note: the long migration}\n'
+    )
+    path.write_text(text.replace("  fail_after: 2\n", "  fail_after: 2\n" + window))
+    database = tmp_path / "history.sqlite3"
+    argv = ["check", "--all", "--db", str(database), str(path)]
+    with webhook_receiver() as (base, received):
+        monkeypatch.setenv("SHOP_HOOK", base.replace("http://", "json://") + f"/hook/{TOKEN}")
+        _call(argv, capsys)
+        assert _call(argv, capsys)[0] == 2  # down, inside the window
+        assert received == []  # the incident is recorded, the alert waits
+        path.write_text(text)  # the window is over and the export is still missing
+        _call(argv, capsys)
+        (late,) = received
+        assert json.loads(late.body)["title"].startswith("STILL DOWN: Weekly CRM export")
+
+
 def test_a_notifier_that_fails_is_shown_and_does_not_change_the_exit_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -130,7 +130,7 @@ def _alerts(
 ) -> list[tuple[int, Alert]]:
     from freecost.alerts import alert_for
 
-    known = {d.id for d in loaded.inventory.dependencies}
+    known = {d.id for d in loaded.inventory.dependencies} - _under_maintenance(loaded, now)
     found = []
     for change in changes:
         if change.check.dependency in known:
@@ -161,6 +161,28 @@ def _alerts(
             )
             found.append((incident.id, alert))
     return found
+
+
+def _under_maintenance(loaded: LoadedInventory, now: datetime) -> set[str]:
+    """Dependencies inside a maintenance window at ``now``: their alerts wait.
+
+    The incident is still recorded. An incident nobody was told about is due for a
+    reminder at once, so if the dependency is still down when the window ends, the next run
+    says so; one that ends inside the window is never announced.
+    """
+    from freecost.maintenance import maintenance_intervals
+
+    settings = loaded.inventory.settings
+    moment = now + timedelta(microseconds=1)
+    quiet = set()
+    for dependency in loaded.inventory.dependencies:
+        windows = [*settings.maintenance, *dependency.maintenance]
+        if windows and any(
+            start <= now < end
+            for start, end in maintenance_intervals(windows, now, moment, settings.timezone)
+        ):
+            quiet.add(dependency.id)
+    return quiet
 
 
 def _notify_urls(
