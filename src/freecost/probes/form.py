@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 from urllib.parse import urljoin, urlsplit
 
@@ -59,7 +58,7 @@ from freecost.probes.formmail import WITHIN, ExpectEmail, await_email
 from freecost.probes.formpage import MAX_FORMS, Form, Scan, build_submission, choose_form, scan_page
 from freecost.probes.formreply import judge_text
 from freecost.probes.formwords import shown_url
-from freecost.probes.http import Hider, StatusSpec
+from freecost.probes.http import Hider, StatusSpec, either, status_matches, status_phrase
 from freecost.probes.httpbody import excerpt, plain
 from freecost.probes.mailbox import login_name
 from freecost.probes.registry import CheckBase
@@ -263,17 +262,6 @@ class Check(CheckBase):
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _status_matches(status: int, spec: int | str) -> bool:
-    return status == spec if isinstance(spec, int) else status // 100 == int(spec[0])
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "(an unknown status)"
-
-
 # --- the probe -------------------------------------------------------------------------------
 
 
@@ -338,7 +326,7 @@ async def _run(
     if page.body.truncated:
         details["page_truncated"] = True
     if not 200 <= page.status < 300:
-        summary = f"the form's page answered HTTP {page.status} {_phrase(page.status)}"
+        summary = f"the form's page answered HTTP {page.status} {status_phrase(page.status)}"
         return Outcome.fail(summary, Layer.HTTP, **details)
     text = page.text()
     scan = (
@@ -388,10 +376,10 @@ async def _judge(
     details["post_status"] = answer.status
     if answer.location is not None:
         details["location"] = shown_url(urljoin(answer.url, answer.location))
-    if not any(_status_matches(answer.status, spec) for spec in check.expect_status):
+    if not any(status_matches(answer.status, spec) for spec in check.expect_status):
         summary = (
-            f"the form answered HTTP {answer.status} {_phrase(answer.status)}, expected "
-            + _either(check.expect_status)
+            f"the form answered HTTP {answer.status} {status_phrase(answer.status)}, expected "
+            + either(check.expect_status)
         )
         if answer.status in REDIRECTS:
             summary += (
@@ -424,8 +412,3 @@ async def _judge(
             f"the form accepted the test submission (Contact Form 7: {reading.status})", **details
         )
     return Outcome.ok(f"the form accepted the test submission (HTTP {answer.status})", **details)
-
-
-def _either(specs: list[int | str]) -> str:
-    words = [str(spec) for spec in specs]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]

@@ -585,9 +585,9 @@ async def _fetch(trip: Trip, session: aiohttp.ClientSession) -> Answer | Outcome
 def judge(check: Check, answer: Answer) -> Outcome:
     """Status, then content, then latency: the first expectation not met decides."""
     details = answer.details()
-    if not any(_status_matches(answer.status, spec) for spec in check.expect_status):
-        summary = f"HTTP {answer.status} {_phrase(answer.status)}, expected "
-        return Outcome.fail(summary + _either(check.expect_status), Layer.HTTP, **details)
+    if not any(status_matches(answer.status, spec) for spec in check.expect_status):
+        summary = f"HTTP {answer.status} {status_phrase(answer.status)}, expected "
+        return Outcome.fail(summary + either(check.expect_status), Layer.HTTP, **details)
     if check.inspects_body():
         problem, text = content_problem(check, answer)
         if problem is not None:
@@ -679,18 +679,21 @@ def _show(value: Any, hide: Hider) -> str:
     return plain(hide(json.dumps(value, ensure_ascii=False, default=str)), 60)
 
 
-def _status_matches(status: int, spec: int | str) -> bool:
+def status_matches(status: int, spec: int | str) -> bool:
+    """Whether ``status`` is ``spec``: a code (404) or a class written like ``2xx``."""
     return status == spec if isinstance(spec, int) else status // 100 == int(spec[0])
 
 
-def _phrase(status: int) -> str:
+def status_phrase(status: int) -> str:
+    """The reason phrase of a status code, for summaries."""
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return "(an unknown status)"
 
 
-def _either(specs: list[int | str]) -> str:
+def either(specs: list[int | str]) -> str:
+    """``200, 201 or 303``: expected statuses in words."""
     words = [str(spec) for spec in specs]
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
