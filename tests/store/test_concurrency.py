@@ -72,3 +72,28 @@ def test_two_overlapping_writers_and_one_killed_mid_write(tmp_path: Path) -> Non
     with History.open(db) as history:  # and the next run carries on
         recorded = history.record(run_of([result(Status.OK, START)]), rules(), inventory="x")
     assert recorded.run_id > max(committed)
+
+
+OPEN = (
+    "import sys; from pathlib import Path; from freecost.store import History; "
+    "History.open(Path(sys.argv[1]), busy_timeout=10).close()"
+)
+
+
+def test_processes_creating_the_database_at_once_all_get_in(tmp_path: Path) -> None:
+    # Switching a new database to WAL can answer "locked" without waiting; every process
+    # must still get in, as two overlapping cron runs on a first day would.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for round_ in range(4):
+        db = tmp_path / f"fresh-{round_}.sqlite3"
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN, str(db)],
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for _ in range(8)
+        ]
+        errors = [child.communicate(timeout=60)[1] for child in children]
+        assert [child.returncode for child in children] == [0] * 8, errors

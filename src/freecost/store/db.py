@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -89,7 +90,7 @@ def open_connection(path: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> sqlite
         # isolation_level=None: transactions are begun explicitly, never implicitly.
         conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn, busy_timeout)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
@@ -97,6 +98,24 @@ def open_connection(path: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> sqlite
             conn.close()
         raise StoreError(describe(path, exc, busy_timeout)) from None
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL, waiting up to ``busy_timeout`` for another process doing the same.
+
+    When two processes open a new database at once, the switch can answer "locked" at once
+    instead of going through the busy handler; it is retried here, so the second run waits
+    as it would for any other lock.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager
