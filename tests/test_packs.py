@@ -161,12 +161,17 @@ def test_inventory_can_use_its_own_packs(
 def test_a_broken_user_pack_fails_the_inventory_with_its_own_location(
     tmp_path: Path, problems: Callable[[str], list[str]]
 ) -> None:
+    # The inventory uses the pack: `validate` checks the packs it uses (an unused broken pack
+    # is covered in test_catalog_lazy.py).
     _write(
         tmp_path / "my-packs",
         "acme-phone",
         VALID_PACK.replace("category: telephony", "category: phones"),
     )
-    lines = problems(MINIMAL + "settings: {packs: [my-packs]}\n")
+    text = MINIMAL.replace(
+        "service: google-voice\n    plan: free", "service: acme-phone\n    plan: basic"
+    )
+    lines = problems(text + "settings: {packs: [my-packs]}\n")
     assert lines == [
         f"{tmp_path}/my-packs/acme-phone.yaml:4:11: category: must be one of: telephony, email, "
         "crm, website, dns, domain, files, notes, chat, meetings, identity, payments, other "

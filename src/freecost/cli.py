@@ -221,7 +221,9 @@ def catalog(
 
     try:
         packs = load_catalog()
-        chosen = [packs.get(service)] if service else list(packs.packs.values())
+        # One service reads only its own pack; the list reads every pack and reports every
+        # broken one.
+        chosen = [packs.get(service)] if service else packs.load_all()
     except FreecostError as exc:
         _fail(exc.lines())
     if as_json:

@@ -380,7 +380,11 @@ def parse_inventory(text: str, path: Path, *, display: str | None = None) -> Loa
 
 
 def inventory_from_document(document: Document, path: Path) -> LoadedInventory:
-    """Validate a parsed inventory: fields, cross-references and named packs, all at once."""
+    """Validate a parsed inventory: fields, cross-references and the packs it uses, at once.
+
+    The packs it uses are those its dependencies name and the user's own packs those suggest
+    migrating to; other packs in the catalog stay unread until something asks for them.
+    """
     from freecost.packs import load_catalog
     from freecost.references import reference_problems
     from freecost.validation import problems_from_error
@@ -414,6 +418,10 @@ def inventory_from_document(document: Document, path: Path) -> LoadedInventory:
         catalog = load_catalog(folders)
     except ValidationFailed as exc:
         problems.extend(exc.problems)
+    if catalog is not None:
+        # Only the packs this inventory uses are read, but all of them now, so a broken one
+        # is reported here with its file and line rather than met later by a command.
+        problems.extend(catalog.load(_named_services(document)))
     problems.extend(reference_problems(document, catalog))
     inventory = None
     try:
@@ -423,6 +431,18 @@ def inventory_from_document(document: Document, path: Path) -> LoadedInventory:
     if problems or inventory is None or catalog is None:
         raise ValidationFailed(_unique(problems))
     return LoadedInventory(inventory, path, document, catalog)
+
+
+def _named_services(document: Document) -> list[str]:
+    """The ``service`` of every dependency, as written; the field rules judge the rest."""
+    dependencies = document.data.get("dependencies")
+    if not isinstance(dependencies, list):
+        return []
+    return [
+        item["service"]
+        for item in dependencies
+        if isinstance(item, dict) and isinstance(item.get("service"), str)
+    ]
 
 
 def _pack_folders(document: Document, base_dir: Path, problems: list[Problem]) -> list[Path]:

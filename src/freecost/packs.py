@@ -5,13 +5,16 @@ add folders of its own (``settings.packs``), and a pack there replaces a built-i
 name. Every fact carries the URL it came from and the date it was checked; a fact nobody could
 confirm says ``unknown`` and is never guessed, because a score built on an invented SLA is
 worse than none.
+
+:func:`load_catalog` indexes the pack files without reading them; a :class:`Catalog` reads and
+validates each pack the first time it is used, so a command pays only for the packs its
+inventory names.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -201,27 +204,113 @@ class Pack(Model):
         return self
 
 
-@dataclass(frozen=True)
 class Catalog:
-    """The packs available to one inventory, by service id."""
+    """The packs available to one inventory, by service id, each read when first asked for.
 
-    packs: Mapping[str, Pack]
+    Reading and validating every pack costs more than a command that uses four of them should
+    pay, so the catalog starts as an index of files and keeps each pack once it is read. A
+    pack that fails to read raises :class:`ValidationFailed` with its own problems every time
+    it is asked for; the index alone answers ``in``, ``len`` and suggestions.
+    """
+
+    def __init__(self, files: Mapping[str, Path], shipped: Iterable[str] = ()) -> None:
+        self._files = dict(files)
+        # Packs that ship with freecost are validated by its own test suite; a user's are not.
+        self._shipped = frozenset(shipped)
+        self._packs: dict[str, Pack] = {}
+        self._broken: dict[str, list[Problem]] = {}
+        self.packs: Mapping[str, Pack] = _Packs(self)
 
     def get(self, service: str) -> Pack:
-        try:
-            return self.packs[service]
-        except KeyError:
-            raise UnknownService(f"unknown service '{service}'{self.suggest(service)}") from None
+        """The pack for ``service``; UnknownService when there is none."""
+        if service not in self._files:
+            raise UnknownService(f"unknown service '{service}'{self.suggest(service)}")
+        return self._read(service)
 
     def suggest(self, service: str) -> str:
         """`` (did you mean 'x'?)`` for a near miss, else ''."""
-        return did_you_mean(service, self.packs)
+        return did_you_mean(service, self._files)
+
+    def load(self, services: Iterable[str]) -> list[Problem]:
+        """Read the named packs and the user's packs they suggest migrating to; their problems.
+
+        An inventory calls this for the services it names, so scoring and recommendations
+        never meet a broken pack later. A migration target that ships with freecost is left
+        for recommendations to read: it cannot be broken, and validating should not pay for
+        it. Names with no pack are skipped: the inventory's own rules report them with the
+        line that names them.
+        """
+        problems: list[Problem] = []
+        for service in dict.fromkeys(services):
+            problems += self._problems_of(service)
+            if service in self._packs:
+                for target in self._packs[service].migration_targets:
+                    if target.service not in self._shipped:
+                        problems += self._problems_of(target.service)
+        return list(dict.fromkeys(problems))
+
+    def load_all(self) -> list[Pack]:
+        """Every pack, read now; ValidationFailed lists the problems of every broken one."""
+        problems = [problem for service in self._files for problem in self._problems_of(service)]
+        if problems:
+            raise ValidationFailed(problems)
+        return [self._packs[service] for service in self._files]
+
+    @property
+    def loaded(self) -> frozenset[str]:
+        """The services whose pack file has been read so far, valid or not."""
+        return frozenset(self._packs) | frozenset(self._broken)
+
+    def _problems_of(self, service: str) -> list[Problem]:
+        if service not in self._files:
+            return []
+        try:
+            self._read(service)
+        except ValidationFailed as exc:
+            return list(exc.problems)
+        return []
+
+    def _read(self, service: str) -> Pack:
+        if service in self._packs:
+            return self._packs[service]
+        if service not in self._broken:
+            try:
+                self._packs[service] = load_pack(self._files[service])
+                return self._packs[service]
+            except ValidationFailed as exc:
+                self._broken[service] = list(exc.problems)
+            except SourceError as exc:
+                self._broken[service] = [exc.problem]
+        raise ValidationFailed(self._broken[service])
 
     def __contains__(self, service: object) -> bool:
-        return service in self.packs
+        return service in self._files
 
     def __len__(self) -> int:
-        return len(self.packs)
+        return len(self._files)
+
+
+class _Packs(Mapping[str, Pack]):
+    """A catalog's packs as a read-only mapping; a lookup reads one pack, a walk reads all."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def __getitem__(self, service: str) -> Pack:
+        if service not in self._catalog:
+            raise KeyError(service)
+        return self._catalog.get(service)
+
+    def __iter__(self) -> Iterator[str]:
+        # Read everything before the first key is handed out, so a walk over the values meets
+        # every broken pack at once, as one ValidationFailed, rather than the first of them.
+        return iter([pack.service for pack in self._catalog.load_all()])
+
+    def __contains__(self, service: object) -> bool:
+        return service in self._catalog
+
+    def __len__(self) -> int:
+        return len(self._catalog)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -256,23 +345,22 @@ def load_pack(path: Path, display: str | None = None) -> Pack:
 
 
 def load_catalog(extra_folders: Iterable[Path] = ()) -> Catalog:
-    """Built-in packs, then each extra folder in order; later packs replace earlier ones."""
-    packs: dict[str, Pack] = {}
+    """Index the built-in packs, then each extra folder in order; later packs replace earlier.
+
+    Only the folders are checked here (a missing one is a problem at once); each pack file is
+    read and validated when it is first used (see :class:`Catalog`).
+    """
+    files: dict[str, Path] = {}
     problems: list[Problem] = []
-    for folder in (builtin_folder(), *extra_folders):
+    builtin = builtin_folder()
+    for folder in (builtin, *extra_folders):
         if not folder.is_dir():
             problems.append(Problem(str(folder), None, None, "", "no such folder of check packs"))
             continue
         for path in sorted(folder.glob("*.yaml")):
-            try:
-                pack = load_pack(path)
-            except ValidationFailed as exc:
-                problems.extend(exc.problems)
-                continue
-            except SourceError as exc:
-                problems.append(exc.problem)
-                continue
-            packs[pack.service] = pack
+            # The file name is the service id (load_pack refuses a pack that says otherwise),
+            # so a later folder's file replaces an earlier one without either being read.
+            files[path.stem] = path
     if problems:
         raise ValidationFailed(problems)
-    return Catalog(packs)
+    return Catalog(files, shipped=[s for s, path in files.items() if path.parent == builtin])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from freecost.errors import Problem
+from freecost.errors import Problem, ValidationFailed
 from freecost.packs import Catalog, did_you_mean
 from freecost.yamlsource import Document, PathKey
 
@@ -134,7 +134,11 @@ def _service(
             )
         ]
     plan = item.get("plan")
-    pack = catalog.get(service)
+    try:
+        pack = catalog.get(service)
+    except ValidationFailed:
+        # The broken pack's own problems are already in the list; its plans cannot be known.
+        return []
     known = [p.id for p in pack.plans]
     if isinstance(plan, str) and plan not in known:
         return [
