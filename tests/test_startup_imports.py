@@ -40,6 +40,11 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})), file=sys
 """
 
 
+RUN_AND_LIST_PROBES = RUN_AND_LIST.replace(
+    '{name.split(".")[0] for name in sys.modules}', "set(sys.modules)"
+)
+
+
 def loaded_after(*args: str) -> set[str]:
     child = subprocess.run(
         [sys.executable, "-c", RUN_AND_LIST, *args],
@@ -65,6 +70,22 @@ def test_heavy_modules_are_not_imported(args: tuple[str, ...]) -> None:
 def test_version_imports_no_models() -> None:
     # --version needs the command-line layer only, not the inventory's models.
     assert not {"pydantic", "pydantic_core", "yaml"} & loaded_after("--version")
+
+
+def test_validate_imports_no_probe() -> None:
+    # Validating needs the check types' models, not the code (and libraries) that runs them.
+    child = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST_PROBES, "validate", "inventory.example.yaml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        timeout=60,
+    )
+    loaded = set(json.loads(child.stderr.strip().splitlines()[-1]))
+    assert "freecost.checktypes.http" in loaded  # the listing is of a real validation
+    assert loaded.isdisjoint({"asyncio", "ssl", "html.parser", "email_validator"})
+    assert {m for m in loaded if m.startswith("freecost.probes.")} == {"freecost.probes.registry"}
 
 
 def test_validate_still_validates() -> None:

@@ -73,6 +73,9 @@ class Runner:
 
     async def run(self, planned: Sequence[PlannedCheck]) -> CheckRun:
         self.ctx.prepare(name for p in planned for name in p.check.clients)
+        # A probe's module is imported on first lookup; do it before any check's clock starts.
+        for type_name in sorted({p.check.type_name for p in planned}):
+            self.lookup(type_name)
         started = self.ctx.now()
         needs_network = any(p.check.network for p in planned)
         control = self.ctx.settings.vantage.control if needs_network else []

@@ -53,9 +53,8 @@ def problems_from_error(
 
 def _path_in(data: Any, loc: tuple[int | str, ...], kind: str) -> PathKey:
     """The part of pydantic's ``loc`` that names places in the data."""
-    from freecost.probes.registry import check_types
+    from freecost.probes.registry import CHECK_TYPES as tags
 
-    tags = check_types()
     path: list[str | int] = []
     current = data
     for index, part in enumerate(loc):
@@ -165,11 +164,15 @@ def _step(annotation: Any, part: str | int, data: Any) -> Any:
 
 def _as_model(annotation: Any, data: Any) -> type[BaseModel] | None:
     """The model the data is validated against; a check's ``type`` picks among several."""
+    from freecost.probes.registry import CHECK_TYPES, CheckBase, model_for
+
     models = [m for m in _unwrap(annotation) if isinstance(m, type) and issubclass(m, BaseModel)]
     tag = data.get("type") if isinstance(data, dict) else None
     for model in models:
         if getattr(model, "type_name", None) == tag:
             return model
+        if model is CheckBase and isinstance(tag, str) and tag in CHECK_TYPES:
+            return model_for(tag)
     return models[0] if models else None
 
 

@@ -1,5 +1,7 @@
-"""Probes: one module per check type, each holding the check's parameter model and its probe.
+"""Probes: one module per check type, each holding the ``probe`` that runs the check.
 
-:mod:`freecost.probes.registry` maps a check's ``type:`` to its parameter model. A check type
-exists only once its probe does; an inventory naming any other type is invalid.
+A check type's parameter model lives in the module of the same name under
+:mod:`freecost.checktypes`, so validating an inventory never imports a probe.
+:mod:`freecost.probes.registry` maps a check's ``type:`` to both. A check type exists only
+once its probe does; an inventory naming any other type is invalid.
 """

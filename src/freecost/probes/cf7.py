@@ -3,7 +3,8 @@
 CF7 (a WordPress plugin) has its own way in and its own way of answering: the page's script
 posts the form to a REST route under the API root the page names, and the reply is JSON whose
 ``status`` is the plugin's verdict. That knowledge is the plugin's, not HTML forms', so it is
-kept apart from the page scan and from the judging of plain answers.
+kept apart from the page scan and from the judging of plain answers. The ``cf7:`` block is
+:class:`~freecost.checktypes.form.Cf7`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from pydantic import Field
-
-from freecost.model import Model
 from freecost.probes.formwords import listing
 from freecost.probes.http import Hider
 from freecost.probes.httpbody import excerpt, plain
@@ -31,12 +29,6 @@ CF7_STATUSES = frozenset(
     {"mail_sent", "mail_failed", "validation_failed", "acceptance_missing", "spam", "aborted"}
 )
 """The JSON statuses that mark an answer as Contact Form 7's, whatever the check says."""
-
-
-class Cf7(Model):
-    """A WordPress Contact Form 7 form, submitted to its REST endpoint as the site's script does."""
-
-    id: int = Field(ge=1, description="the form's id (the number in its [contact-form-7] code)")
 
 
 def cf7_endpoint(scan: Scan, page_url: str, form_id: int) -> str:

@@ -12,104 +12,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field
-from pydantic_core import PydanticCustomError
-
-from freecost.durations import Duration
-from freecost.probes import rdap, thresholds
-from freecost.probes.registry import CheckBase
+from freecost.checktypes.domain import Check, plain
+from freecost.probes import rdap
 from freecost.results import Layer, Outcome, Status
 
 if TYPE_CHECKING:
     from freecost.probes.context import ProbeContext
 
-_LABEL = re.compile(r"[a-z0-9-]{1,63}")
+# The check's parameters are defined in freecost.checktypes.domain; kept reachable here.
+__all__ = ["Check", "probe"]
+
 _HOLD = frozenset({"clienthold", "serverhold"})
 _LAPSED = frozenset({"redemptionperiod", "pendingdelete", "pendingrestore"})
 _LOCKED = frozenset({"clienttransferprohibited", "servertransferprohibited"})
 # Second-level labels that ccTLDs sell under (example.co.uk): the provider is one label deeper.
 _SECOND_LEVEL = frozenset({"ac", "co", "com", "edu", "gov", "ltd", "ne", "net", "or", "org", "plc"})
-_EXAMPLE = "write it like example.com"
-
-
-def normalise_domain(value: Any) -> str:
-    """A domain name in lower-case ASCII (IDNA 2008), without a trailing dot."""
-    if not isinstance(value, str):
-        raise PydanticCustomError("domain_type", "expected a domain name like example.com")
-    name, reason = _ascii_name(value.strip())
-    reason = reason or _shape_problem(name)
-    if reason:
-        raise PydanticCustomError(
-            "domain_format",
-            "'{value}' is not a domain name: {reason} ({example})",
-            {"value": rdap.plain(value, 100), "reason": reason, "example": _EXAMPLE},
-        )
-    return name
-
-
-def _ascii_name(text: str) -> tuple[str, str | None]:
-    """The name lower-cased and IDNA-encoded, or a reason it cannot be."""
-    if "://" in text or "/" in text:
-        return text, "write the domain only, without https:// or a path"
-    if "@" in text:
-        return text, "write the domain only, without the part before the @"
-    if any(char.isspace() for char in text):
-        return text, "it contains a space"
-    name = text.lower().removesuffix(".")
-    if name.isascii():
-        return name, None
-    import idna
-
-    try:
-        return idna.encode(name, uts46=True).decode("ascii"), None
-    except idna.IDNAError as exc:
-        return name, f"it is not a valid international name ({rdap.plain(exc, 100)})"
-
-
-def _shape_problem(name: str) -> str | None:
-    labels = name.split(".")
-    if "" in labels:
-        return "it has an empty part (two dots in a row, or a dot at the start)"
-    if len(labels) < 2:
-        return "it needs a name and an ending, like example.com"
-    if len(name) > 253:
-        return "it is longer than 253 characters"
-    for label in labels:
-        if not _LABEL.fullmatch(label):
-            return f"'{label[:63]}' may hold only letters, digits and hyphens, up to 63 of them"
-        if label.startswith("-") or label.endswith("-"):
-            return f"'{label}' starts or ends with a hyphen"
-    if labels[-1].isdigit():
-        return "it is an IP address, not a domain name"
-    return None
-
-
-DomainName = Annotated[str, BeforeValidator(normalise_domain)]
-
-
-class RegistrationExpiry(thresholds.Expiry):
-    """How long before the registration ends the check warns, then fails."""
-
-    warn: Duration = Field(default=timedelta(days=30), description="warn this long before expiry")
-    fail: Duration = Field(default=timedelta(days=7), description="fail this long before expiry")
-
-
-class Check(CheckBase):
-    """A registered domain, looked up at its registry by RDAP."""
-
-    type_name: ClassVar[str] = "domain"
-    clients: ClassVar[frozenset[str]] = frozenset({"api"})
-
-    type: Literal["domain"]
-    name: DomainName = Field(
-        description="the registered domain, like example.com (not a host such as www.example.com)"
-    )
-    expiry: RegistrationExpiry = Field(
-        default=RegistrationExpiry(), description="thresholds before the expiry date"
-    )
 
 
 @dataclass(frozen=True)
@@ -145,13 +65,13 @@ async def probe(check: Check, ctx: ProbeContext) -> Outcome:
     except rdap.RdapNotFound:
         return _not_registered(check, registry, url)
     except rdap.RdapError as exc:
-        host = rdap.plain(urlsplit(url).hostname or "", 100)
+        host = plain(urlsplit(url).hostname or "", 100)
         return _unknown(check, f"could not ask {registry} ({host}): {exc.reason}", exc.layer, url)
     return assess(check, registration, registry, ctx.now(), url)
 
 
 def _bootstrap_url(ctx: ProbeContext) -> str:
-    return rdap.plain(ctx.settings.rdap.bootstrap_url)
+    return plain(ctx.settings.rdap.bootstrap_url)
 
 
 def _unknown(

@@ -23,29 +23,26 @@ cannot decide, and the site is not at fault.
 Field values are sent as written in the inventory and are never secrets: a contact form only
 ever receives test data. Hidden values from the page are sent back but never reported.
 
-This module holds the check's parameters and the path it walks; the parts it calls on live
-beside it: :mod:`~freecost.probes.formpage` (the page and the submission),
-:mod:`~freecost.probes.cf7` (Contact Form 7), :mod:`~freecost.probes.formhttp` (the exchange),
-:mod:`~freecost.probes.formreply` (the answer's words), :mod:`~freecost.probes.formmail` (the
-e-mail) and :mod:`~freecost.probes.formwords` (what is shown of names and URLs).
+This module holds the path the check walks; its parameters are :mod:`freecost.checktypes.form`.
+The parts it calls on live beside it: :mod:`~freecost.probes.formpage` (the page and the
+submission), :mod:`~freecost.probes.cf7` (Contact Form 7), :mod:`~freecost.probes.formhttp`
+(the exchange), :mod:`~freecost.probes.formreply` (the answer's words),
+:mod:`~freecost.probes.formmail` (the e-mail) and :mod:`~freecost.probes.formwords` (what is
+shown of names and URLs).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
-from urllib.parse import urljoin, urlsplit
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
-from pydantic_core import PydanticCustomError
-
-from freecost.durations import format_duration, parse_duration
+from freecost.checktypes.form import Check
 from freecost.errors import SecretError
-from freecost.model import HttpUrl, Text
 from freecost.probes.canary import text_token
-from freecost.probes.cf7 import Cf7, cf7_endpoint, judge_cf7, read_cf7
+from freecost.probes.cf7 import cf7_endpoint, judge_cf7, read_cf7
 from freecost.probes.formhttp import (
     MAX_BODY,
     PARSE_IN_THREAD,
@@ -54,14 +51,13 @@ from freecost.probes.formhttp import (
     exchange,
     open_client,
 )
-from freecost.probes.formmail import WITHIN, ExpectEmail, await_email
-from freecost.probes.formpage import MAX_FORMS, Form, Scan, build_submission, choose_form, scan_page
+from freecost.probes.formmail import await_email
+from freecost.probes.formpage import Form, Scan, build_submission, choose_form, scan_page
 from freecost.probes.formreply import judge_text
 from freecost.probes.formwords import shown_url
-from freecost.probes.http import Hider, StatusSpec, either, status_matches, status_phrase
+from freecost.probes.http import Hider, either, status_matches, status_phrase
 from freecost.probes.httpbody import excerpt, plain
 from freecost.probes.mailbox import login_name
-from freecost.probes.registry import CheckBase
 from freecost.results import Layer, Outcome, Status
 
 if TYPE_CHECKING:
@@ -83,183 +79,9 @@ __all__ = [
     "submit",
 ]
 
-TOKEN_PLACEHOLDER = "{token}"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-MARGIN = timedelta(seconds=60)
-"""Room on top of the e-mail wait for loading the page, submitting and the last search."""
 POLL_EVERY = 15.0
 """Seconds between inbox searches; tests pass a shorter pause."""
-
-
-# --- parameters ------------------------------------------------------------------------------
-
-
-def _fields(value: Any) -> Any:
-    if not isinstance(value, dict) or not value:
-        raise PydanticCustomError(
-            "form_fields", "fields needs at least one field, like {name: Test, message: Hello}"
-        )
-    fields: dict[str, str] = {}
-    for name, raw in value.items():
-        if not isinstance(name, str) or not name.strip():
-            raise PydanticCustomError("form_field_name", "a field name must be non-empty text")
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            raw = str(raw)
-        if not isinstance(raw, str):
-            raise PydanticCustomError(
-                "form_field_value", "field '{name}' needs a text value", {"name": name[:60]}
-            )
-        if raw.strip().startswith("${") and raw.strip().endswith("}"):
-            raise PydanticCustomError(
-                "form_field_secret",
-                "field '{name}' looks like a secret reference: form fields are sent exactly "
-                "as written, so put only test data in them",
-                {"name": name[:60]},
-            )
-        fields[name.strip()] = raw
-    return fields
-
-
-def _statuses(value: Any) -> Any:
-    items = value if isinstance(value, list) else [value]
-    if not items:
-        raise PydanticCustomError(
-            "form_status_empty", "expect_status needs at least one status, like [200, 303]"
-        )
-    return items
-
-
-def _written_within(expect: Any) -> timedelta | None:
-    """``within`` of an ``expect_email`` block as written, or None when it is unreadable."""
-    if not isinstance(expect, dict):
-        return None
-    raw = expect.get("within", WITHIN)
-    if isinstance(raw, timedelta):
-        return raw
-    try:
-        return parse_duration(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
-
-
-class Check(CheckBase):
-    """Submit a contact form with a test message and judge the site's answer."""
-
-    type_name: ClassVar[str] = "form"
-    clients: ClassVar[frozenset[str]] = frozenset({"ssl"})
-
-    type: Literal["form"]
-    url: HttpUrl = Field(description="the page that shows the form")
-    fields: Annotated[dict[str, str], BeforeValidator(_fields)] = Field(
-        description="the fields to fill in, by name; {token} in a value is replaced by the "
-        "run's token (else it is added to the field named message); sent as written, never "
-        "secrets"
-    )
-    form_id: Text | None = Field(
-        default=None, min_length=1, description="the form's id attribute, to pick the form"
-    )
-    form_index: int | None = Field(
-        default=None, ge=0, le=MAX_FORMS - 1, description="the form's position (0 = first)"
-    )
-    action: HttpUrl | None = Field(
-        default=None, description="where to send the form instead of its own action"
-    )
-    encoding: Literal["urlencoded", "multipart"] | None = Field(
-        default=None,
-        description="how the fields are sent; default: as the form declares (urlencoded "
-        "unless it says multipart), multipart for cf7",
-    )
-    expect_status: Annotated[list[StatusSpec], BeforeValidator(_statuses)] = Field(
-        default_factory=lambda: list[int | str]([200, 201, 303]),
-        description="acceptable statuses of the submission; a redirect is not followed first",
-    )
-    success_text: Text | None = Field(
-        default=None, min_length=1, description="text the answer must contain"
-    )
-    failure_text: Text | None = Field(
-        default=None, min_length=1, description="text meaning the submission failed"
-    )
-    cf7: Cf7 | None = Field(
-        default=None, description="a Contact Form 7 form: submitted to its REST endpoint"
-    )
-    expect_email: ExpectEmail | None = Field(
-        default=None,
-        description="wait for the form's e-mail (it carries the token) in this inbox; the "
-        "check's timeout defaults to within + 1m",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _derived_timeout(cls, data: Any) -> Any:
-        # The runner's usual deadline (seconds) cannot hold a wait of minutes for the e-mail.
-        if isinstance(data, dict) and data.get("timeout") is None and data.get("expect_email"):
-            within = _written_within(data["expect_email"])
-            if within is not None:
-                return {**data, "timeout": within + MARGIN}
-        return data
-
-    @field_validator("url", "action")
-    @classmethod
-    def _no_credentials(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.username is not None or parts.password is not None:
-            raise PydanticCustomError(
-                "url_credentials", "the URL holds a user name or password: a form needs neither"
-            )
-        try:
-            parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
-        except ValueError:
-            raise PydanticCustomError(
-                "url_port", "'{value}' has an invalid port", {"value": value[:200]}
-            ) from None
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        has_token = any(TOKEN_PLACEHOLDER in value for value in self.fields.values())
-        if not has_token and "message" not in self.fields:
-            raise PydanticCustomError(
-                "form_token",
-                "put {token} in one of the fields so the message can be found",
-            )
-        if self.form_id is not None and self.form_index is not None:
-            raise PydanticCustomError("form_pick_twice", "give form_id or form_index, not both")
-        expect = self.expect_email
-        if expect is not None and self.timeout is not None and self.timeout <= expect.within:
-            raise PydanticCustomError(
-                "form_timeout",
-                "timeout {timeout} is too short: the wait for the e-mail alone can take "
-                "{within}; leave timeout out to get {needed}, or make it longer",
-                {
-                    "timeout": format_duration(self.timeout),
-                    "within": format_duration(expect.within),
-                    "needed": format_duration(expect.within + MARGIN),
-                },
-            )
-        if self.cf7 is not None and self.encoding == "urlencoded":
-            raise PydanticCustomError(
-                "form_cf7_encoding",
-                "Contact Form 7's endpoint takes multipart only: remove encoding or set it "
-                "to multipart",
-            )
-        return self
-
-    def filled(self, token: str) -> dict[str, str]:
-        """The fields with the token in place."""
-        if any(TOKEN_PLACEHOLDER in value for value in self.fields.values()):
-            return {
-                name: value.replace(TOKEN_PLACEHOLDER, token) for name, value in self.fields.items()
-            }
-        message = self.fields["message"]
-        return {**self.fields, "message": f"{message} {token}" if message else token}
-
-    def target(self) -> str | None:
-        parts = urlsplit(self.url)
-        host = parts.hostname or ""
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # --- the probe -------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ from freecost.results import Layer, Outcome
 if TYPE_CHECKING:
     import httpx
 
+    from freecost.checktypes.form import Check
     from freecost.probes.context import ProbeContext
-    from freecost.probes.form import Check
 
 MAX_BODY = 2 * 1024 * 1024
 """The most read of any answer: a contact page or a form's reply is far smaller."""

@@ -3,55 +3,26 @@
 A form that answers "thanks" has only handed the message to its mailer; this part looks in
 the inbox (then the junk folder) for the e-mail carrying the run's token, deletes it, and says
 how it arrived. It works on the mailbox, not on the site, so it is kept apart from the HTTP
-side of the check.
+side of the check. The ``expect_email:`` block is :class:`~freecost.checktypes.form.ExpectEmail`.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
-
-from freecost.durations import Duration, format_duration
+from freecost.checktypes.form import ExpectEmail
+from freecost.durations import format_duration
 from freecost.errors import SecretError
-from freecost.model import Model
 from freecost.probes.httpbody import plain
-from freecost.probes.mailbox import Found, ImapServer, open_mailbox, wait_for
-from freecost.probes.notification import CLOCK_SKEW, Sender
+from freecost.probes.mailbox import Found, open_mailbox, wait_for
+from freecost.probes.notification import CLOCK_SKEW
 from freecost.probes.tcp import Stop
 from freecost.results import Layer, Outcome
 
 if TYPE_CHECKING:
     from freecost.probes.context import ProbeContext
-
-WITHIN = timedelta(minutes=10)
-WARN_AFTER = timedelta(minutes=2)
-
-
-class ExpectEmail(Model):
-    """The inbox the form's e-mail must reach, and how soon."""
-
-    imap: ImapServer = Field(description="the inbox the form's e-mail arrives in")
-    within: Duration = Field(default=WITHIN, description="how long the e-mail may take at most")
-    warn_after: Duration = Field(
-        default=WARN_AFTER, description="an e-mail slower than this arrives with a warning"
-    )
-    sender: Sender | None = Field(
-        default=None, alias="from", description="the e-mail's sender, or part of it"
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Self:
-        if self.warn_after >= self.within:
-            raise PydanticCustomError(
-                "form_email_order",
-                "warn_after ({warn}) must be shorter than within ({within})",
-                {"warn": format_duration(self.warn_after), "within": format_duration(self.within)},
-            )
-        return self
 
 
 async def await_email(

@@ -14,16 +14,17 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
+from freecost.checktypes.form import MAX_FORMS
 from freecost.probes.cf7 import CF7_FIELD_PREFIX, cf7_endpoint
 from freecost.probes.formwords import listing
 from freecost.probes.httpbody import plain
 
 if TYPE_CHECKING:
-    from freecost.probes.form import Check
+    from freecost.checktypes.form import Check
 
-MAX_FORMS = 100
 MAX_CONTROLS = 1000
-"""Caps on what the page scan keeps, so a hostile page cannot make the details huge."""
+"""Caps on what the page scan keeps (with :data:`MAX_FORMS`), so a hostile page cannot make
+the details huge."""
 WP_API_REL = "https://api.w.org/"
 """The ``rel`` of the link WordPress puts in every page's head to name its REST API root."""
 

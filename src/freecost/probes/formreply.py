@@ -18,7 +18,7 @@ from freecost.probes.httpbody import excerpt, plain
 from freecost.results import Layer, Outcome
 
 if TYPE_CHECKING:
-    from freecost.probes.form import Check
+    from freecost.checktypes.form import Check
     from freecost.probes.formhttp import Answer
 
 

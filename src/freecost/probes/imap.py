@@ -12,11 +12,11 @@ machine's configuration, not the mail provider's fault.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING
 
+from freecost.checktypes.imap import Check
 from freecost.errors import SecretError
-from freecost.probes.mailbox import ImapServer, open_mailbox
-from freecost.probes.registry import CheckBase
+from freecost.probes.mailbox import open_mailbox
 from freecost.probes.tcp import Stop
 from freecost.probes.tlsinfo import plain
 from freecost.results import Layer, Outcome
@@ -24,18 +24,10 @@ from freecost.results import Layer, Outcome
 if TYPE_CHECKING:
     from freecost.probes.context import ProbeContext
 
+# The check's parameters are defined in freecost.checktypes.imap; kept reachable here.
+__all__ = ["Check", "probe"]
+
 _SECURED = {"implicit": "over TLS", "starttls": "over STARTTLS", "none": "without encryption"}
-
-
-class Check(ImapServer, CheckBase):
-    """A mailbox accepts the login and its INBOX can be opened."""
-
-    type_name: ClassVar[str] = "imap"
-    clients: ClassVar[frozenset[str]] = frozenset({"resolver", "ssl"})
-    type: Literal["imap"]
-
-    def target(self) -> str | None:
-        return self.host
 
 
 def _count(number: int) -> str:

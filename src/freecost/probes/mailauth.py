@@ -31,14 +31,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BeforeValidator, Field
-from pydantic_core import PydanticCustomError
-
+from freecost.checktypes.mailauth import Check
 from freecost.durations import format_duration
-from freecost.probes.dns import DnsName
-from freecost.probes.registry import CheckBase
 from freecost.results import Layer, Outcome, Status
 
 if TYPE_CHECKING:
@@ -49,47 +45,15 @@ if TYPE_CHECKING:
 
     from freecost.probes.context import ProbeContext
 
+# The check's parameters are defined in freecost.checktypes.mailauth; kept reachable here.
+__all__ = ["Check", "probe"]
+
 MAX_RECORD_CHARS = 500
 MAX_SUMMARY_CHARS = 200
 MAX_MX_HOSTS = 10
 _LIFETIME_SHARE = 0.8
 _RANK = {Status.OK: 0, Status.WARN: 1, Status.ERROR: 2, Status.FAIL: 3}
 _LABELS = {"spf": "SPF", "dmarc": "DMARC"}
-_SELECTOR = re.compile(r"[A-Za-z0-9_-]{1,63}(\.[A-Za-z0-9_-]{1,63})*")
-
-
-def _selectors(value: Any) -> Any:
-    # `dkim_selectors: google` means a list of one, not a list of characters.
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        return value
-    for item in value:
-        if not isinstance(item, str) or not _SELECTOR.fullmatch(item.strip()):
-            raise PydanticCustomError(
-                "dkim_selector",
-                "'{value}' is not a DKIM selector: write the part before ._domainkey, "
-                "like google or s1",
-                {"value": str(item)[:64]},
-            )
-    return list(dict.fromkeys(item.strip().lower() for item in value))
-
-
-class Check(CheckBase):
-    """A mail domain's MX, SPF, DMARC, DKIM, MTA-STS and TLS-RPT records."""
-
-    type_name: ClassVar[str] = "mail-auth"
-    clients: ClassVar[frozenset[str]] = frozenset({"resolver"})
-
-    type: Literal["mail-auth"]
-    domain: DnsName = Field(description="the mail domain, like example.com")
-    dkim_selectors: Annotated[list[str], BeforeValidator(_selectors)] = Field(
-        default_factory=list,
-        description="DKIM selectors the domain signs with, like google (for google._domainkey)",
-    )
-
-    def target(self) -> str | None:
-        return self.domain
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """The IMAP half of every canary: log in, find a tagged message in the inbox or the junk
-folder, read it, and delete it afterwards. Also what the ``imap`` check logs in with.
+folder, read it, and delete it afterwards. Also what the ``imap`` check logs in with. The
+``imap:`` block that names the mailbox is :class:`~freecost.checktypes.mailservers.ImapServer`.
 
 The connection is the one every other check makes (:func:`freecost.probes.tcp.connected`:
 the same resolver, ``/etc/hosts``, and the same errors), secured like the ``tls`` check
@@ -28,20 +29,18 @@ from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from email.utils import parseaddr, parsedate_to_datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BeforeValidator, Field
-from pydantic_core import PydanticCustomError
-
+# Defined with the other check parameters; kept reachable here for callers of open_mailbox.
+from freecost.checktypes.mailservers import ImapServer as ImapServer
 from freecost.errors import SecretError
-from freecost.model import Model
 from freecost.probes.http import Hider
 from freecost.probes.httpbody import visible_text
-from freecost.probes.tcp import CLOSE_GRACE, Connection, Host, Port, Stop, connected
+from freecost.probes.tcp import CLOSE_GRACE, Connection, Stop, connected
 from freecost.probes.tls import LINE_LIMIT, imap_starttls, read_line, start_tls, trusted_context
 from freecost.probes.tlsinfo import explain_untrusted, plain
 from freecost.results import Layer, Outcome
-from freecost.secrets import Secret, SecretRef
+from freecost.secrets import SecretRef
 
 if TYPE_CHECKING:
     import ssl
@@ -50,8 +49,6 @@ if TYPE_CHECKING:
 
 Response = Any
 """aioimaplib's ``Response`` (``result`` and ``lines``); the library has no type hints."""
-TlsMode = Literal["implicit", "starttls", "none"]
-DEFAULT_PORTS: dict[str, int] = {"implicit": 993, "starttls": 143, "none": 143}
 JUNK_NAMES = ("junk", "spam")
 """Folder names taken for the junk folder when no folder carries the ``\\Junk`` attribute."""
 
@@ -72,49 +69,7 @@ _INTERNALDATE = re.compile(
 )
 
 
-# --- the `imap:` block ---------------------------------------------------------------------
-
-
-def _tls_mode(value: Any) -> Any:
-    if isinstance(value, str) and value.strip().lower() in DEFAULT_PORTS:
-        return value.strip().lower()
-    shown = str(value).lower() if isinstance(value, bool) else str(value)[:40]
-    raise PydanticCustomError(
-        "imap_tls",
-        "'{value}' is not a TLS mode: use implicit (TLS from the first byte, port 993), "
-        "starttls (port 143, then STARTTLS) or none (no encryption)",
-        {"value": shown},
-    )
-
-
-def _username(value: Any) -> Any:
-    if not isinstance(value, str) or not value.strip():
-        raise PydanticCustomError(
-            "imap_username", "expected the login name, or ${NAME} to read it from the environment"
-        )
-    if any(char in value for char in "\r\n\0"):
-        raise PydanticCustomError("imap_username_text", "the login name holds a line break")
-    return value
-
-
-class ImapServer(Model):
-    """Where a mailbox lives and how to log in: the ``imap:`` block of a check."""
-
-    host: Host = Field(description="IMAP server host name, like imap.gmail.com")
-    port: Port | None = Field(
-        default=None, description="TCP port; 993 with implicit TLS, 143 otherwise"
-    )
-    tls: Annotated[TlsMode, BeforeValidator(_tls_mode)] = Field(
-        default="implicit", description="implicit, starttls or none"
-    )
-    username: Annotated[str, BeforeValidator(_username)] = Field(
-        description="login name, or ${NAME} to read it from the environment"
-    )
-    password: Secret = Field(description="${NAME} or file:PATH holding the password")
-
-    @property
-    def effective_port(self) -> int:
-        return self.port if self.port is not None else DEFAULT_PORTS[self.tls]
+# --- logging in ------------------------------------------------------------------------------
 
 
 def login_name(ctx: ProbeContext, server: ImapServer) -> str:

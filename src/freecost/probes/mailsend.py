@@ -1,10 +1,10 @@
 """Sending one message through an SMTP server: the half every e-mail canary shares.
 
 Not a check type of its own. A canary (``email-roundtrip``, ``form`` with ``expect_email``)
-describes its server with :class:`SmtpServer`, builds its message with
-:func:`canary_message` and hands both to :func:`send`, which either returns what the server
-accepted (:class:`Sent`) or raises :class:`~freecost.probes.tcp.Stop` carrying the outcome
-the canary should report.
+describes its server with :class:`~freecost.checktypes.mailservers.SmtpServer`, builds its
+message with :func:`canary_message` and hands both to :func:`send`, which either returns what
+the server accepted (:class:`Sent`) or raises :class:`~freecost.probes.tcp.Stop` carrying the
+outcome the canary should report.
 
 The connection goes the way every other check's does: the host name is looked up with
 :func:`~freecost.probes.tcp.resolve` (so ``settings.dns`` applies and a missing name fails at
@@ -24,26 +24,23 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
-
+# Defined with the other check parameters; kept reachable here for callers of send.
+from freecost.checktypes.mailservers import SmtpServer as SmtpServer
 from freecost.errors import SecretError
-from freecost.model import EmailAddress, Model, Text
 from freecost.probes.canary import TOKEN_HEADER
-from freecost.probes.tcp import Host, Port, Stop, resolve, unreachable
+from freecost.probes.tcp import Stop, resolve, unreachable
 from freecost.probes.tls import trusted_context
 from freecost.probes.tlsinfo import explain_handshake, explain_untrusted, plain
 from freecost.results import Layer, Outcome
-from freecost.secrets import Secret, SecretRef
+from freecost.secrets import SecretRef
 
 if TYPE_CHECKING:
     import asyncio
@@ -52,75 +49,12 @@ if TYPE_CHECKING:
 
     from freecost.probes.context import ProbeContext
 
-TlsMode = Literal["starttls", "implicit", "none"]
-DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "implicit": 465, "none": 25}
-"""Submission with STARTTLS (RFC 6409), submission over TLS (RFC 8314), and plain SMTP."""
-
 BUDGET_SHARE = 0.8
 """Share of the runner's default deadline a send may take when the caller names none, so
 the failure is reported with its step before the runner cancels the check."""
 
 REPLY_LIMIT = 160
-_LOOPBACK_NAMES = frozenset({"localhost"})
 _HIDDEN = "[hidden]"
-
-
-def _is_loopback(host: str) -> bool:
-    if host in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class SmtpServer(Model):
-    """The ``smtp:`` block of a canary: where and how to hand a message over."""
-
-    host: Host = Field(description="the SMTP server to send through, like smtp.example.com")
-    port: Port | None = Field(
-        default=None, description="TCP port (default 587 for starttls, 465 implicit, 25 none)"
-    )
-    tls: TlsMode = Field(
-        default="starttls",
-        description="starttls, implicit (TLS from the first byte) or none (a local relay only)",
-    )
-    username: Text | None = Field(
-        default=None,
-        description="login name, written out or as ${ENV} or file:PATH; none: no login",
-    )
-    password: Secret | None = Field(
-        default=None, description="the login's password, as ${ENV} or file:PATH"
-    )
-    sender: EmailAddress = Field(alias="from", description="the address the message is from")
-
-    @model_validator(mode="after")
-    def _login_is_whole_and_safe(self) -> Self:
-        if (self.username is None) != (self.password is None):
-            raise PydanticCustomError(
-                "smtp_login",
-                "a login needs both username and password (leave both out for a server "
-                "that takes mail without one)",
-            )
-        if self.password is not None and self.tls == "none" and not _is_loopback(self.host):
-            raise PydanticCustomError(
-                "smtp_login_in_clear",
-                "tls: none would send the password unencrypted to {host}: use starttls or "
-                "implicit (tls: none is for a relay on this machine)",
-                {"host": self.host},
-            )
-        return self
-
-    @property
-    def effective_port(self) -> int:
-        """The port given, else the usual one for the TLS mode."""
-        return self.port if self.port is not None else DEFAULT_PORTS[self.tls]
-
-    @property
-    def address(self) -> str:
-        """``host:port``, as summaries name the server."""
-        shown = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{shown}:{self.effective_port}"
 
 
 @dataclass(frozen=True)

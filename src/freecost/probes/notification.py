@@ -18,6 +18,8 @@ Three results, reported separately:
 An inbox that cannot be read keeps the outcome of :func:`~freecost.probes.mailbox.open_mailbox`
 (a ``fail`` at the layer that broke; a missing password is ``error``). The notification that
 carries the token is deleted afterwards unless ``delete: false``; others are never touched.
+
+The ``expect_notification:`` block itself is :mod:`freecost.checktypes.notification`.
 """
 
 from __future__ import annotations
@@ -28,15 +30,12 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BeforeValidator, Field
-from pydantic_core import PydanticCustomError
-
-from freecost.durations import Duration, format_duration
+from freecost.checktypes.notification import Notification
+from freecost.durations import format_duration
 from freecost.errors import SecretError
-from freecost.model import Model, Text
-from freecost.probes.mailbox import Found, ImapServer, open_mailbox
+from freecost.probes.mailbox import Found, open_mailbox
 from freecost.probes.tcp import Stop
 from freecost.probes.tlsinfo import plain
 from freecost.results import Layer, Outcome, Status
@@ -44,12 +43,6 @@ from freecost.results import Layer, Outcome, Status
 if TYPE_CHECKING:
     from freecost.probes.context import ProbeContext
 
-VOICEMAIL_SENDER = "voice-noreply@google.com"
-"""Google Voice's voicemail notifications come from this address."""
-TEXT_SENDER = "txt.voice.google.com"
-"""Google Voice forwards a text from ``<number>.<sender>.<key>@txt.voice.google.com``;
-IMAP matches the From header by substring, so the domain alone finds them."""
-WITHIN = timedelta(minutes=15)
 CLOCK_SKEW = timedelta(minutes=2)
 """How far the mail server's clock may run behind ours: the arrival time is its clock."""
 
@@ -61,59 +54,6 @@ _NUMBER_WORDS = {
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _DIGIT_RUN = re.compile(r"\d(?:[\s,.\-–]*\d)*")
-
-
-def _sender(value: Any) -> Any:
-    if not isinstance(value, str) or not value.strip():
-        raise PydanticCustomError(
-            "notification_from",
-            "expected the sender's address, or part of it, like {example}",
-            {"example": VOICEMAIL_SENDER},
-        )
-    if any(ord(char) < 32 or char in '"\\' for char in value):
-        raise PydanticCustomError(
-            "notification_from_text", "the sender holds a line break, a quote or a backslash"
-        )
-    return value.strip()
-
-
-Sender = Annotated[str, BeforeValidator(_sender)]
-
-
-class Notification(Model):
-    """Where the owner is told of a message, and how to recognise that e-mail."""
-
-    imap: ImapServer = Field(description="the inbox the notification arrives in")
-    sender: Sender = Field(alias="from", description="the notification's sender, or part of it")
-    within: Duration = Field(
-        default=WITHIN, description="how long after the call or text it must arrive"
-    )
-    subject_contains: Text | None = Field(
-        default=None, min_length=1, description="text the notification's subject must contain"
-    )
-    delete: bool = Field(
-        default=True, description="delete the notification that carries the token once found"
-    )
-
-
-class VoicemailNotification(Notification):
-    """The voicemail notification; by default Google Voice's."""
-
-    sender: Sender = Field(
-        default=VOICEMAIL_SENDER,
-        alias="from",
-        description=f"the notification's sender, or part of it (default {VOICEMAIL_SENDER})",
-    )
-
-
-class TextNotification(Notification):
-    """The e-mail a forwarded text arrives as; by default Google Voice's."""
-
-    sender: Sender = Field(
-        default=TEXT_SENDER,
-        alias="from",
-        description=f"the notification's sender, or part of it (default {TEXT_SENDER})",
-    )
 
 
 def transcript_has(text: str, token: str) -> bool:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import errno
 import json
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from freecost.checktypes.domain import plain
 from freecost.results import Layer
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ BOOTSTRAP_LIMIT = 2 * 1024 * 1024
 """IANA's dns.json is tens of kilobytes; anything near this is not a bootstrap file."""
 DOMAIN_LIMIT = 1024 * 1024
 """Real domain answers are a few kilobytes; registrars' notices never come close."""
-TEXT_LIMIT = 200
 LIST_LIMIT = 50
 
 _ACCEPT = "application/rdap+json, application/json;q=0.9"
@@ -54,15 +53,6 @@ class RdapError(Exception):
 
 class RdapNotFound(RdapError):
     """The RDAP server answered 404 for the object asked about."""
-
-
-def plain(value: object, limit: int = TEXT_LIMIT) -> str:
-    """Outside text made safe for a summary: no control characters, one line, bounded."""
-    text = "".join(
-        " " if unicodedata.category(char).startswith("C") else char for char in str(value)
-    )
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""The map from a check's ``type:`` to its parameter model and probe.
+"""The map from a check's ``type:`` to its parameter model and its probe.
 
-A check type is one module under ``freecost.probes`` that defines ``Check`` (a
-:class:`CheckBase` with ``type: Literal[...]`` and ``type_name``) and
-``async def probe(check, ctx) -> Outcome``. Listing the module in ``PROBE_MODULES`` is all
-it takes to add a type. The inventory validates each check against exactly one model,
-chosen by ``type``, so an error names the fields of that type and no other.
+A check type is two modules of the same name: ``freecost.checktypes.<name>`` defines ``Check``
+(a :class:`CheckBase` with ``type: Literal[...]`` and ``type_name``), and
+``freecost.probes.<name>`` defines ``async def probe(check, ctx) -> Outcome``. Adding it to
+``CHECK_TYPES`` is all it takes to add a type. The inventory validates each check
+against exactly one model, chosen by ``type``, so an error names the fields of that type and
+no other. Validating imports only the models; a probe module (and what it needs to talk to
+the world) is imported the first time a check of its type runs.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Union
 
-from pydantic import BeforeValidator, Field
-from pydantic_core import PydanticCustomError
+from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler, TypeAdapter
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from freecost.durations import Duration
 from freecost.model import Identifier, Model
@@ -26,24 +29,25 @@ if TYPE_CHECKING:
 
 Probe = Callable[[Any, "ProbeContext"], Awaitable["Outcome"]]
 
-PROBE_MODULES: tuple[str, ...] = (
-    "command",
-    "dns",
-    "domain",
-    "file_age",
-    "form",
-    "http",
-    "imap",
-    "mailauth",
-    "roundtrip",
-    "sms",
-    "smtp",
-    "statuspage",
-    "tcp",
-    "tls",
-    "voicecall",
-)
-"""Modules (under freecost.probes) that each define one check type."""
+CHECK_TYPES: dict[str, str] = {
+    "command": "command",
+    "dns": "dns",
+    "domain": "domain",
+    "email-roundtrip": "roundtrip",
+    "file-age": "file_age",
+    "form": "form",
+    "http": "http",
+    "imap": "imap",
+    "mail-auth": "mailauth",
+    "sms": "sms",
+    "smtp": "smtp",
+    "statuspage": "statuspage",
+    "tcp": "tcp",
+    "tls": "tls",
+    "voice-call": "voicecall",
+}
+"""Each check type, by its ``type:``, and the name of its modules under freecost.checktypes
+and freecost.probes. Listed rather than discovered, so naming a type imports only its model."""
 
 
 class CheckBase(Model):
@@ -79,30 +83,31 @@ class CheckBase(Model):
 
 
 @cache
-def _modules() -> dict[str, Any]:
-    found = {}
-    for name in PROBE_MODULES:
-        module = importlib.import_module(f"freecost.probes.{name}")
-        found[module.Check.type_name] = module
-    return dict(sorted(found.items()))
+def model_for(type_name: str) -> type[CheckBase]:
+    """The parameter model of one check type (importing only its module)."""
+    model: type[CheckBase] = importlib.import_module(
+        f"freecost.checktypes.{CHECK_TYPES[type_name]}"
+    ).Check
+    return model
 
 
 def check_types() -> dict[str, type[CheckBase]]:
     """Every known check type's parameter model, by type name."""
-    return {name: module.Check for name, module in _modules().items()}
+    return {name: model_for(name) for name in sorted(CHECK_TYPES)}
 
 
 def probe_for(type_name: str) -> Probe:
-    """The probe function of a check type."""
-    probe: Probe = _modules()[type_name].probe
+    """The probe function of a check type (importing its module on first use)."""
+    module = importlib.import_module(f"freecost.probes.{CHECK_TYPES[type_name]}")
+    probe: Probe = module.probe
     return probe
 
 
 def _known_type(value: Any) -> Any:
     from freecost.packs import did_you_mean
 
-    known = check_types()
-    listing = ", ".join(known) if known else "none yet"
+    known = tuple(CHECK_TYPES)
+    listing = ", ".join(known)
     if not isinstance(value, dict):
         raise PydanticCustomError("check_type", "expected a mapping with a 'type' key")
     kind = value.get("type")
@@ -112,7 +117,7 @@ def _known_type(value: Any) -> Any:
             "a check needs a 'type' (known types: {known})",
             {"known": listing},
         )
-    if not isinstance(kind, str) or kind not in known:
+    if not isinstance(kind, str) or kind not in CHECK_TYPES:
         raise PydanticCustomError(
             "check_type_unknown",
             "unknown check type '{kind}'{hint}; known types: {known}",
@@ -121,12 +126,41 @@ def _known_type(value: Any) -> Any:
     return value
 
 
+def _validate_check(value: Any) -> CheckBase:
+    checked = _known_type(value)
+    return model_for(checked["type"]).model_validate(checked)
+
+
+class _OneCheck:
+    """Validates a check against the model its ``type`` names, building only that model.
+
+    A discriminated union would build every type's model whenever an inventory is loaded;
+    this builds the ones the inventory uses. A ValidationError raised here keeps its
+    locations, so problems point into the check as before. The JSON Schema is still the full
+    union, built only when a schema is asked for.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _validate_check,
+            # Dump each check as its own model, not as the CheckBase the field is typed as.
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda check: check, return_schema=core_schema.any_schema()
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        models = tuple(check_types().values())
+        union: Any = Annotated[Union[models], Field(discriminator="type")]  # noqa: UP007
+        return handler(TypeAdapter(union).core_schema)
+
+
 def check_spec() -> Any:
-    """The type of one check in an inventory or pack: a union discriminated by ``type``."""
-    models = tuple(check_types().values())
-    guard = BeforeValidator(_known_type)
-    if not models:
-        return Annotated[dict[str, Any], guard]
-    if len(models) == 1:
-        return Annotated[models[0], guard]
-    return Annotated[Union[models], Field(discriminator="type"), guard]  # noqa: UP007
+    """The type of one check in an inventory or pack: the model its ``type`` names."""
+    return Annotated[CheckBase, _OneCheck]

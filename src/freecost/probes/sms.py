@@ -21,45 +21,24 @@ reported as in :mod:`freecost.telephony.base`.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
+from freecost.checktypes.sms import STATUS_WINDOW, Check
 from freecost.durations import format_duration
 from freecost.errors import SecretError
 from freecost.probes.canary import text_token
-from freecost.probes.notification import TextNotification, notified, text_has
+from freecost.probes.notification import notified, text_has
 from freecost.probes.tlsinfo import plain
 from freecost.results import Layer, Outcome
 from freecost.telephony.base import MessageState, MessageStatus, TelephonyError, follow
-from freecost.telephony.checks import PACING, Pacing, TelephonyCheck, cost, refused, written
+from freecost.telephony.checks import PACING, Pacing, cost, refused
 
 if TYPE_CHECKING:
     from freecost.probes.context import ProbeContext
 
-STATUS_WINDOW = timedelta(minutes=2)
-"""How long the text's status is followed; carriers that confirm do so within seconds."""
-NOTIFICATION_WITHIN = timedelta(minutes=15)
-
-
-class Check(TelephonyCheck):
-    """Texts a number with a token; optionally finds the forwarded text in an inbox."""
-
-    type_name: ClassVar[str] = "sms"
-    phases: ClassVar[str] = "following the text's status, then the wait for its e-mail copy"
-
-    type: Literal["sms"]
-    expect_notification: TextNotification | None = Field(
-        default=None,
-        description="the inbox texts are forwarded to, and how to recognise the forwarded text",
-    )
-
-    @classmethod
-    def needed(cls, data: dict[str, Any]) -> timedelta:
-        expect = data.get("expect_notification")
-        if not isinstance(expect, dict):
-            return STATUS_WINDOW
-        return max(STATUS_WINDOW, written(expect, "within", NOTIFICATION_WITHIN))
+# The check's parameters (and how long a status is followed) are defined in
+# freecost.checktypes.sms; kept reachable here.
+__all__ = ["STATUS_WINDOW", "Check", "probe"]
 
 
 def message(token: str) -> str:

@@ -9,25 +9,21 @@ Host names are looked up by the system resolver (``/etc/hosts``, then DNS), as e
 client on the machine would; when ``settings.dns.nameservers`` is set they go to those
 servers instead, so a user behind a corporate resolver (and the tests) can redirect them.
 
-asyncio is imported where it is used: validating an inventory loads this module, and need
-not load the event loop machinery.
+The check's parameters, and the ``Host`` and ``Port`` types, are in
+:mod:`freecost.checktypes.tcp`. asyncio is imported where it is used.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
 import socket
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BeforeValidator, Field, WithJsonSchema
-from pydantic_core import PydanticCustomError
-
-from freecost.probes.registry import CheckBase
+from freecost.checktypes.tcp import Check, Host, Port
 from freecost.results import Layer, Outcome
 
 if TYPE_CHECKING:
@@ -38,42 +34,8 @@ if TYPE_CHECKING:
 CLOSE_GRACE = 1.0
 """Seconds a polite close may take before the connection is dropped."""
 
-_LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
-_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*")
-
-
-def _host(value: Any) -> str:
-    if not isinstance(value, str):
-        raise PydanticCustomError("host_type", "expected a host name like mail.example.com")
-    text = value.strip().lower().rstrip(".")
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        pass
-    try:
-        ascii_name = text.encode("idna").decode("ascii")
-    except UnicodeError:
-        ascii_name = ""
-    if len(ascii_name) <= 253 and _HOST_NAME.fullmatch(ascii_name):
-        return ascii_name
-    raise PydanticCustomError(
-        "host_format",
-        "'{value}' is not a host name or IP address "
-        "(write it like mail.example.com, without https:// or a port)",
-        {"value": value[:100]},
-    )
-
-
-Host = Annotated[
-    str,
-    BeforeValidator(_host),
-    WithJsonSchema({"type": "string", "examples": ["mail.example.com", "192.0.2.10"]}),
-]
-"""A host name (lower-cased, IDNA-encoded) or an IP address, without scheme or port."""
-
-Port = Annotated[int, Field(ge=1, le=65535)]
+# The check's parameters, and the host and port types other checks share, kept reachable here.
+__all__ = ["Check", "Host", "Port", "probe"]
 
 
 class Stop(Exception):
@@ -227,19 +189,6 @@ async def connected(
         connection.writer.transport.abort()
         raise
     await close(connection.writer)
-
-
-class Check(CheckBase):
-    """A port accepts TCP connections."""
-
-    type_name: ClassVar[str] = "tcp"
-    clients: ClassVar[frozenset[str]] = frozenset({"resolver"})
-    type: Literal["tcp"]
-    host: Host = Field(description="host name or IP address to connect to")
-    port: Port = Field(description="TCP port")
-
-    def target(self) -> str | None:
-        return self.host
 
 
 async def probe(check: Check, ctx: ProbeContext) -> Outcome:

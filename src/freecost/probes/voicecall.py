@@ -23,27 +23,22 @@ to settle; the notification wait ends ``within`` after the call was placed.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
-from freecost.durations import Duration, format_duration
+from freecost.checktypes.voicecall import CALL_SLACK, Check
+from freecost.durations import format_duration
 from freecost.errors import SecretError
 from freecost.probes.canary import digit_token, spoken
-from freecost.probes.notification import VoicemailNotification, notified, transcript_has
+from freecost.probes.notification import notified, transcript_has
 from freecost.results import Layer, Outcome, Status
 from freecost.telephony.base import CallState, CallStatus, TelephonyError, follow
-from freecost.telephony.checks import PACING, Pacing, TelephonyCheck, cost, refused, written
+from freecost.telephony.checks import PACING, Pacing, cost, refused
 
 if TYPE_CHECKING:
     from freecost.probes.context import ProbeContext
 
-RING_TIMEOUT = timedelta(seconds=30)
-TIME_LIMIT = timedelta(seconds=60)
-NOTIFICATION_WITHIN = timedelta(minutes=15)
-CALL_SLACK = timedelta(seconds=60)
-"""Time for the provider to queue the call and to settle its final status."""
+# The check's parameters are defined in freecost.checktypes.voicecall; kept reachable here.
+__all__ = ["Check", "probe"]
 
 ANSWERED_BY = {
     "human": "a person",
@@ -61,37 +56,6 @@ ENDED = {
     CallStatus.FAILED: "the test call could not be connected to the number",
     CallStatus.CANCELED: "the test call was canceled before it was answered",
 }
-
-
-class Check(TelephonyCheck):
-    """Calls a number and leaves a spoken code; optionally finds the voicemail e-mail."""
-
-    type_name: ClassVar[str] = "voice-call"
-    phases: ClassVar[str] = "ringing, the call, then the wait for the voicemail e-mail"
-
-    type: Literal["voice-call"]
-    ring_timeout: Duration = Field(
-        default=RING_TIMEOUT, description="how long to let the number ring before giving up"
-    )
-    time_limit: Duration = Field(
-        default=TIME_LIMIT, description="the longest the call may last once answered"
-    )
-    expect_notification: VoicemailNotification | None = Field(
-        default=None,
-        description="the inbox the voicemail notification arrives in, and how to recognise it",
-    )
-
-    @classmethod
-    def needed(cls, data: dict[str, Any]) -> timedelta:
-        call = (
-            written(data, "ring_timeout", RING_TIMEOUT)
-            + written(data, "time_limit", TIME_LIMIT)
-            + CALL_SLACK
-        )
-        expect = data.get("expect_notification")
-        if not isinstance(expect, dict):
-            return call
-        return max(call, written(expect, "within", NOTIFICATION_WITHIN))
 
 
 def script(token: str) -> str:
