@@ -57,11 +57,41 @@ Text = Annotated[str, BeforeValidator(_text)]
 """Free text; numbers written where text was meant are kept as written."""
 
 
-def _email(value: Any) -> str:
-    from email_validator import EmailNotValidError, validate_email
+# Addresses made only of these parts are ones email_validator accepts, changing nothing but
+# the domain's case (tests/test_email_addresses.py holds it to that). They skip importing it,
+# which compiles large Unicode patterns and costs about 40 ms on every command that loads an
+# inventory; anything else (international, quoted, unusual) goes to email_validator itself.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_+-]{1,64}(?:\.[A-Za-z0-9_+-]{1,63})*")
+_PLAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_SPECIAL_USE = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
 
+
+def plain_address(value: str) -> str | None:
+    """``value`` normalised the way email_validator would, if it is a plain ASCII address;
+    else None (the caller then asks email_validator)."""
+    local, at, domain = value.rpartition("@")
+    if not at or len(value) > 254 or len(local) > 64 or not _PLAIN_LOCAL.fullmatch(local):
+        return None
+    domain = domain.lower()
+    labels = domain.split(".")
+    if len(labels) < 2 or len(domain) > 253 or labels[-1] in _SPECIAL_USE:
+        return None
+    for label in labels:
+        if not _PLAIN_LABEL.fullmatch(label) or label[2:4] == "--":
+            return None
+    if not labels[-1][-1].isalpha():
+        return None
+    return f"{local}@{domain}"
+
+
+def _email(value: Any) -> str:
     if not isinstance(value, str):
         raise PydanticCustomError("email_type", "expected an e-mail address")
+    plain = plain_address(value)
+    if plain is not None:
+        return plain
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
