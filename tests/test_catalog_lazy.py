@@ -7,18 +7,16 @@ and line, wherever it is used: by the inventory, as a migration target, or by `c
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from freecost import packs as packs_module
 from freecost.cli import main
 from freecost.errors import ValidationFailed
 from freecost.inventory import load_inventory
-from freecost.packs import builtin_folder, load_catalog
+from freecost.packs import load_catalog
 from freecost.scoring.scorecard import score_loaded
 from tests.conftest import MINIMAL
 from tests.test_packs import VALID_PACK
@@ -81,20 +79,38 @@ def test_the_whole_catalog_reports_an_unused_broken_user_pack(tmp_path: Path) ->
     assert walked.value.lines() == caught.value.lines()
 
 
-def test_freecost_catalog_reports_a_broken_pack(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_freecost_catalog_with_your_packs_reports_a_broken_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # `catalog` lists the built-in packs; stand a folder with one broken pack in for them.
-    checks = tmp_path / "checks"
-    checks.mkdir()
-    shutil.copy(builtin_folder() / "google-voice.yaml", checks)
-    _write(checks, "acme-phone", BROKEN_PACK)
-    monkeypatch.setattr(packs_module, "builtin_folder", lambda: checks)
-    assert call(["catalog"], capsys) == (3, "", f"{checks}/acme-phone.yaml:{CATEGORY_PROBLEM}\n")
-    assert call(["catalog", "acme-phone"], capsys)[0] == 3
-    code, out, _ = call(["catalog", "google-voice"], capsys)
+    folder = tmp_path / "my-packs"
+    _write(folder, "acme-phone", BROKEN_PACK)
+    assert call(["catalog", "--packs", str(folder)], capsys) == (
+        3,
+        "",
+        f"{folder}/acme-phone.yaml:{CATEGORY_PROBLEM}\n",
+    )
+    assert call(["catalog", "acme-phone", "--packs", str(folder)], capsys)[0] == 3
+    # A service that is not the broken one is still shown.
+    code, out, _ = call(["catalog", "google-voice", "--packs", str(folder)], capsys)
     assert code == 0
     assert "(google-voice)" in out
+
+
+def test_freecost_catalog_lists_your_packs_beside_the_built_in_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "my-packs"
+    _write(folder, "acme-phone", VALID_PACK)
+    code, out, err = call(["catalog", "--packs", str(folder)], capsys)
+    assert (code, err) == (0, "")
+    services = [line.split()[0] for line in out.splitlines()]
+    assert "acme-phone" in services
+    assert "google-voice" in services
+    assert call(["catalog", "--packs", str(tmp_path / "nowhere")], capsys) == (
+        3,
+        "",
+        f"{tmp_path / 'nowhere'}: no such folder of check packs\n",
+    )
 
 
 def test_a_used_broken_user_pack_fails_validate_with_its_location(

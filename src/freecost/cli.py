@@ -214,13 +214,26 @@ def catalog(
     as_json: Annotated[
         bool, typer.Option("--json", help="machine-readable JSON on stdout")
     ] = False,
+    folders: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--packs",
+            metavar="DIR",
+            help="also a folder of your own packs (repeatable; later ones replace earlier)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """List the check packs (services freecost knows), or show one service's facts."""
+    """List the check packs (services freecost knows), or show one service's facts.
+
+    Listing reads every pack and reports every broken one, so `--packs my-packs` checks
+    your own packs, including those no inventory uses yet.
+    """
     from freecost.errors import FreecostError
     from freecost.packs import load_catalog
 
     try:
-        packs = load_catalog()
+        packs = load_catalog(folders or [])
         # One service reads only its own pack; the list reads every pack and reports every
         # broken one.
         chosen = [packs.get(service)] if service else packs.load_all()
