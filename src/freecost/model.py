@@ -149,6 +149,12 @@ def _http_url(value: Any) -> str:
             "'{value}' is not an http(s) URL (like https://example.com/)",
             {"value": value[:200]},
         )
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
+    except ValueError:
+        raise PydanticCustomError(
+            "url_port", "'{value}' has an invalid port", {"value": value[:200]}
+        ) from None
     return value
 
 

@@ -175,12 +175,6 @@ class Check(CheckBase):
             raise PydanticCustomError(
                 "url_credentials", "the URL holds a user name or password: a form needs neither"
             )
-        try:
-            parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
-        except ValueError:
-            raise PydanticCustomError(
-                "url_port", "'{value}' has an invalid port", {"value": value[:200]}
-            ) from None
         return value
 
     @model_validator(mode="after")

@@ -285,12 +285,6 @@ class Check(CheckBase):
                 "the URL holds a user name or password: send credentials in a header "
                 "whose value is ${NAME} or file:PATH instead",
             )
-        try:
-            parts.port  # noqa: B018 - urlsplit checks the port only when asked for it
-        except ValueError:
-            raise PydanticCustomError(
-                "url_port", "'{value}' has an invalid port", {"value": value[:200]}
-            ) from None
         return value
 
     @model_validator(mode="after")
