@@ -40,4 +40,4 @@ def test_wheel_contains_the_packs_the_templates_and_the_package(tmp_path: Path) 
     assert {f"freecost/report/templates/{name}" for name in templates} <= names
     assert "freecost/py.typed" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "freecost = freecost.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "freecost = freecost.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -1,5 +1,5 @@
 """``python -m freecost`` runs the command line."""
 
-from freecost.cli import main
+from freecost.cli import run
 
-main()
+run()
