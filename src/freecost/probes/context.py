@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from freecost.probes.tlsinfo import plain
+from freecost.results import Layer, Outcome
 from freecost.secrets import SecretRef
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from freecost.inventory import Settings
 
 USER_AGENT = "freecost (+https://github.com/freecost/freecost)"
+NO_RESOLVER = "this machine has no DNS resolver configured; set settings.dns.nameservers"
 
 
 def _utc_now() -> datetime:
@@ -79,12 +82,22 @@ class ProbeContext:
         return ref.resolve(self.base_dir, self.environ)
 
     def ssl_context(self) -> ssl.SSLContext:
-        """Verification against the system store, or ``settings.tls.ca_bundle`` when set."""
+        """Verification against the system store, or ``settings.tls.ca_bundle`` when set.
+
+        Raises OSError when the store cannot be read; :meth:`unreadable_trust` is the
+        probe's answer then."""
         if self._ssl is None:
             bundle = self.settings.tls.ca_bundle
             cafile = str(self.base_dir / bundle) if bundle else None
             self._ssl = ssl.create_default_context(cafile=cafile)
         return self._ssl
+
+    def unreadable_trust(self, exc: OSError, **details: Any) -> Outcome:
+        """The outcome when :meth:`ssl_context` cannot read the trusted certificates: an
+        ``error`` of this machine's, never the server's fault."""
+        bundle = self.settings.tls.ca_bundle
+        summary = f"cannot load the trusted certificates from {bundle or 'the system'}: {exc}"
+        return Outcome.error(plain(summary), Layer.LOCAL, **details)
 
     @property
     def http(self) -> aiohttp.ClientSession:

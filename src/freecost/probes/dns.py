@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from freecost.checktypes.dns import Check
 from freecost.durations import format_duration
+from freecost.probes.context import NO_RESOLVER
 from freecost.results import Layer, Outcome
 
 if TYPE_CHECKING:
@@ -80,9 +81,7 @@ async def probe(check: Check, ctx: ProbeContext) -> Outcome:
     try:
         resolver = ctx.resolver
     except dns.resolver.NoResolverConfiguration:
-        return Outcome.error(
-            "this machine has no DNS resolver configured; set settings.dns.nameservers"
-        )
+        return Outcome.error(NO_RESOLVER)
     servers = _servers(resolver)
     lifetime = _lifetime(check, ctx)
     started = time.perf_counter()

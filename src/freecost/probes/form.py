@@ -56,7 +56,7 @@ from freecost.probes.formpage import Form, Scan, build_submission, choose_form, 
 from freecost.probes.formreply import judge_text
 from freecost.probes.formwords import shown_url
 from freecost.probes.http import Hider, either, status_matches, status_phrase
-from freecost.probes.httpbody import excerpt, plain
+from freecost.probes.httpbody import excerpt
 from freecost.probes.mailbox import login_name
 from freecost.results import Layer, Outcome, Status
 
@@ -118,11 +118,7 @@ async def submit(check: Check, ctx: ProbeContext, *, poll_every: float = POLL_EV
     try:
         trust = ctx.ssl_context()
     except OSError as exc:
-        bundle = ctx.settings.tls.ca_bundle
-        summary = plain(
-            f"cannot load the trusted certificates from {bundle or 'the system'}: {exc}"
-        )
-        return Outcome.error(summary, Layer.LOCAL, **attempt.details)
+        return ctx.unreadable_trust(exc, **attempt.details)
     try:
         async with open_client(check, ctx, trust) as client:
             outcome = await _run(check, client, attempt, ctx)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from freecost.checktypes.mailauth import Check
 from freecost.durations import format_duration
+from freecost.probes.context import NO_RESOLVER
 from freecost.results import Layer, Outcome, Status
 
 if TYPE_CHECKING:
@@ -141,9 +142,7 @@ async def probe(check: Check, ctx: ProbeContext) -> Outcome:
     try:
         resolver = ctx.resolver
     except dns.resolver.NoResolverConfiguration:
-        return Outcome.error(
-            "this machine has no DNS resolver configured; set settings.dns.nameservers"
-        )
+        return Outcome.error(NO_RESOLVER)
     budget = (check.timeout or ctx.settings.timeout).total_seconds()
     budget = budget * _LIFETIME_SHARE / (check.retries + 1)
     run = _Run(resolver, time.monotonic() + budget, budget)

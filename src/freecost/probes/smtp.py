@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from freecost.checktypes.smtp import Check
 from freecost.probes import tls
+from freecost.probes.context import NO_RESOLVER
 from freecost.probes.tcp import CLOSE_GRACE, Stop, connected
 from freecost.probes.tls import (
     # The SMTP reading and certificate judging of the tls check, shared rather than repeated.
@@ -217,9 +218,7 @@ async def _mx_hosts(check: Check, ctx: ProbeContext, budget: float) -> list[tupl
             dns.name.from_text(domain), "MX", search=False, lifetime=budget
         )
     except dns.resolver.NoResolverConfiguration:
-        raise Stop(
-            Outcome.error("this machine has no DNS resolver configured; set settings.dns")
-        ) from None
+        raise Stop(Outcome.error(NO_RESOLVER)) from None
     except dns.resolver.NXDOMAIN:
         raise Stop(Outcome.fail(f"{domain} does not exist in DNS", Layer.DNS)) from None
     except dns.resolver.NoAnswer:
@@ -284,11 +283,7 @@ async def probe(check: Check, ctx: ProbeContext) -> Outcome:
         try:
             trusted = ctx.ssl_context()
         except OSError as exc:
-            bundle = ctx.settings.tls.ca_bundle
-            return Outcome.error(
-                plain(f"cannot load the trusted certificates from {bundle or 'the system'}: {exc}"),
-                Layer.LOCAL,
-            )
+            return ctx.unreadable_trust(exc)
     budget = _budget(check, ctx)
     started = time.monotonic()
     if check.host is not None:

@@ -59,13 +59,7 @@ def trusted_context(ctx: ProbeContext) -> ssl.SSLContext:
     try:
         return ctx.ssl_context()
     except OSError as exc:
-        bundle = ctx.settings.tls.ca_bundle
-        raise Stop(
-            Outcome.error(
-                plain(f"cannot load the trusted certificates from {bundle or 'the system'}: {exc}"),
-                Layer.LOCAL,
-            )
-        ) from None
+        raise Stop(ctx.unreadable_trust(exc)) from None
 
 
 def protocol_failure(summary: str) -> Stop:
@@ -259,11 +253,7 @@ async def probe(check: Check, ctx: ProbeContext) -> Outcome:
     try:
         trusted = ctx.ssl_context()
     except OSError as exc:
-        bundle = ctx.settings.tls.ca_bundle
-        return Outcome.error(
-            plain(f"cannot load the trusted certificates from {bundle or 'the system'}: {exc}"),
-            Layer.LOCAL,
-        )
+        return ctx.unreadable_trust(exc)
     try:
         result = await handshake(ctx, check.host, check.port, trusted, starttls=check.starttls)
     except Stop as stop:
