@@ -28,14 +28,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-RESPONSE = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
-    b"Connection: keep-alive\r\n\r\nhello world"
-)
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
 
 
 class DelayedHTTP(asyncio.Protocol):
-    """Answers each request after ``delay`` seconds; keeps the connection open."""
+    """Answers each request after ``delay`` seconds, closing when the client asks to.
+
+    freecost keeps connections open; honouring HTTP/1.0 and ``Connection: close`` matters to
+    the peers in ``compare.py``: ``check_http`` reads until the server closes, and would
+    otherwise wait for its own timeout.
+    """
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
@@ -50,15 +52,26 @@ class DelayedHTTP(asyncio.Protocol):
         self.buffer += data
         loop = asyncio.get_running_loop()
         while b"\r\n\r\n" in self.buffer:
-            _, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-            loop.call_later(self.delay, self._answer)
+            head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+            lowered = head.lower()
+            close = b"connection: close" in lowered or (
+                lowered.split(b"\r\n", 1)[0].endswith(b"http/1.0")
+                and b"connection: keep-alive" not in lowered
+            )
+            loop.call_later(self.delay, self._answer, close)
 
-    def _answer(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(RESPONSE)
+    def _answer(self, close: bool) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        connection = b"close" if close else b"keep-alive"
+        self.transport.write(RESPONSE + b"Connection: " + connection + b"\r\n\r\nhello world")
+        if close:
+            self.transport.close()
 
 
 def serve(targets: list[tuple[str, int]], delay: float, ready: Any) -> None:
+    """Listen on every target (run in its own process) until terminated."""
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         for host, port in targets:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from check_throughput import free_targets, inventory
+from check_throughput import free_targets, inventory, serve
 
 NAGIOS_DIR = Path("/usr/lib/nagios/plugins")
 GNU_TIME = "/usr/bin/time"
@@ -79,62 +79,6 @@ class Setup:
     concurrency: int
     folder: Path
     targets: list[tuple[str, int]]
-
-
-# ---------------------------------------------------------------------------- the targets
-
-RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n"
-
-
-class DelayedHTTP(asyncio.Protocol):
-    """Answers each request after ``delay`` seconds, closing when the client asks to.
-
-    Unlike the server in ``check_throughput.py`` it honours HTTP/1.0 and ``Connection:
-    close``: ``check_http`` reads until the server closes, and would otherwise wait for its
-    own timeout.
-    """
-
-    def __init__(self, delay: float) -> None:
-        self.delay = delay
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        loop = asyncio.get_running_loop()
-        while b"\r\n\r\n" in self.buffer:
-            head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-            lowered = head.lower()
-            close = b"connection: close" in lowered or (
-                lowered.split(b"\r\n", 1)[0].endswith(b"http/1.0")
-                and b"connection: keep-alive" not in lowered
-            )
-            loop.call_later(self.delay, self._answer, close)
-
-    def _answer(self, close: bool) -> None:
-        if self.transport is None or self.transport.is_closing():
-            return
-        connection = b"close" if close else b"keep-alive"
-        self.transport.write(RESPONSE + b"Connection: " + connection + b"\r\n\r\nhello world")
-        if close:
-            self.transport.close()
-
-
-def serve(targets: list[tuple[str, int]], delay: float, ready: Any) -> None:
-    """Listen on every target (run in its own process) until terminated."""
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for host, port in targets:
-            await loop.create_server(lambda: DelayedHTTP(delay), host, port, backlog=1024)
-        ready.set()
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
 
 
 # ---------------------------------------------------------------- workers (child processes)
