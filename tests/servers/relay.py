@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.servers.smtp_server import Authenticator, running, tracked_smtp
 
 if TYPE_CHECKING:
     import trustme
@@ -100,24 +101,6 @@ class _Deliverer:
         return "250 2.0.0 OK queued as RELAY1"
 
 
-class _Authenticator:
-    def __init__(self, relay: Relay, users: dict[str, str]) -> None:
-        self.relay = relay
-        self.users = users
-
-    def __call__(
-        self, smtp: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
-    ) -> AuthResult:
-        if not isinstance(data, LoginPassword):
-            return AuthResult(success=False, handled=False)
-        user, password = data.login.decode(), data.password.decode()
-        if self.users.get(user) == password:
-            self.relay.logins.append(user)
-            return AuthResult(success=True)
-        self.relay.failed_logins.append(user)
-        return AuthResult(success=False, handled=False)
-
-
 @contextmanager
 def serve_relay(
     dovecot: Dovecot,
@@ -136,18 +119,13 @@ def serve_relay(
     relay = Relay(port=0)
     transports: set[asyncio.Transport] = set()
     handler = _Deliverer(relay, dovecot, user)
-    authenticator = _Authenticator(relay, users)
-
-    class Tracked(SMTP):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            if isinstance(transport, asyncio.Transport):
-                transports.add(transport)
-            super().connection_made(transport)
+    authenticator = Authenticator(relay, users)
+    tracked = tracked_smtp(transports)
 
     def smtp() -> asyncio.Protocol:
         # Called once per TCP connection (STARTTLS calls connection_made a second time).
         relay.connections += 1
-        return Tracked(
+        return tracked(
             handler,
             hostname="relay.test",
             tls_context=None if implicit else tls,
@@ -157,35 +135,12 @@ def serve_relay(
             loop=loop,
         )
 
-    holder: dict[str, asyncio.Server] = {}
-
-    async def start() -> int:
-        server = await loop.create_server(smtp, "127.0.0.1", 0, ssl=tls if implicit else None)
-        holder["server"] = server
-        port: int = server.sockets[0].getsockname()[1]
-        return port
-
-    async def stop() -> None:
-        server = holder["server"]
-        server.close()
-        for transport in list(transports):
-            transport.abort()
-        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        await asyncio.sleep(0)  # the transports finish closing on the next turn
-        await server.wait_closed()
-
-    thread = threading.Thread(target=loop.run_forever, name="test-smtp-relay", daemon=True)
-    thread.start()
-    relay.port = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    try:
+    with running(
+        loop,
+        smtp,
+        transports=transports,
+        tls=tls if implicit else None,
+        name="test-smtp-relay",
+    ) as port:
+        relay.port = port
         yield relay
-    finally:
-        try:
-            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()

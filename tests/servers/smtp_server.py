@@ -17,14 +17,14 @@ from __future__ import annotations
 import asyncio
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -119,8 +119,17 @@ class _Handler:
         return "250 2.0.0 OK queued as TEST1"
 
 
-class _Authenticator:
-    def __init__(self, server: MailServer, users: dict[str, str]) -> None:
+class Logins(Protocol):
+    """Where a server writes down who logged in and who was refused."""
+
+    logins: list[str]
+    failed_logins: list[str]
+
+
+class Authenticator:
+    """AUTH PLAIN and LOGIN against ``users`` (name → password), noted on ``server``."""
+
+    def __init__(self, server: Logins, users: dict[str, str]) -> None:
         self.server = server
         self.users = users
 
@@ -135,6 +144,64 @@ class _Authenticator:
             return AuthResult(success=True)
         self.server.failed_logins.append(user)
         return AuthResult(success=False, handled=False)
+
+
+def tracked_smtp(transports: set[asyncio.Transport]) -> type[SMTP]:
+    """aiosmtpd's SMTP, noting each connection's transport so a stop can abort it."""
+
+    class Tracked(SMTP):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            if isinstance(transport, asyncio.Transport):
+                transports.add(transport)
+            super().connection_made(transport)
+
+    return Tracked
+
+
+@contextmanager
+def running(
+    loop: asyncio.AbstractEventLoop,
+    factory: Callable[[], asyncio.Protocol],
+    *,
+    transports: set[asyncio.Transport],
+    tls: ssl.SSLContext | None,
+    name: str,
+) -> Iterator[int]:
+    """Serve ``factory`` on an ephemeral 127.0.0.1 port from ``loop``, run in a thread of its
+    own, until the block ends; yields the port. The stop aborts every connection in
+    ``transports`` and cancels what is still running, so no test waits on a client."""
+    holder: dict[str, asyncio.Server] = {}
+
+    async def start() -> int:
+        server = await loop.create_server(factory, "127.0.0.1", 0, ssl=tls)
+        holder["server"] = server
+        port: int = server.sockets[0].getsockname()[1]
+        return port
+
+    async def stop() -> None:
+        server = holder["server"]
+        server.close()
+        for transport in list(transports):
+            transport.abort()
+        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.sleep(0)  # the transports finish closing on the next turn
+        await server.wait_closed()
+
+    thread = threading.Thread(target=loop.run_forever, name=name, daemon=True)
+    thread.start()
+    port = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+    try:
+        yield port
+    finally:
+        try:
+            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(10)
+            loop.close()
 
 
 class _Raw(asyncio.Protocol):
@@ -171,16 +238,11 @@ def serve_smtp(
     mail = MailServer(port=0)
     transports: set[asyncio.Transport] = set()
     handler = _Handler(mail, frozenset(address.lower() for address in refuse))
-    authenticator = _Authenticator(mail, users) if users else None
-
-    class Tracked(SMTP):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            if isinstance(transport, asyncio.Transport):
-                transports.add(transport)
-            super().connection_made(transport)
+    authenticator = Authenticator(mail, users) if users else None
+    tracked = tracked_smtp(transports)
 
     def smtp() -> asyncio.Protocol:
-        return Tracked(
+        return tracked(
             handler,
             hostname="mail.test",
             tls_context=None if implicit else tls,
@@ -203,39 +265,16 @@ def serve_smtp(
         return protocol
 
     factory = raw if (silent or greeting is not None) else smtp
-    holder: dict[str, asyncio.Server] = {}
-
-    async def start() -> int:
-        server = await loop.create_server(factory, "127.0.0.1", 0, ssl=tls if implicit else None)
-        holder["server"] = server
-        port: int = server.sockets[0].getsockname()[1]
-        return port
-
-    async def stop() -> None:
-        server = holder["server"]
-        server.close()
-        for transport in list(transports):
-            transport.abort()
-        pending = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        await asyncio.sleep(0)  # the transports finish closing on the next turn
-        await server.wait_closed()
-
     loop.set_exception_handler(_quiet_about_clients)
-    thread = threading.Thread(target=loop.run_forever, name="test-smtp-server", daemon=True)
-    thread.start()
-    mail.port = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    try:
+    with running(
+        loop,
+        factory,
+        transports=transports,
+        tls=tls if implicit else None,
+        name="test-smtp-server",
+    ) as port:
+        mail.port = port
         yield mail
-    finally:
-        try:
-            asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(10)
-            loop.close()
 
 
 def _quiet_about_clients(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
