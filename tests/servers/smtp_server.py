@@ -20,18 +20,15 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.servers.smtp_sink import Mail
-
-NAMES = ("localhost", "127.0.0.1")
+from tests.servers.tls_server import make_certificates
 
 
 @dataclass(frozen=True)
@@ -46,38 +43,17 @@ class MailCertificates:
     untrusted: Path
 
 
-def _leaf(leaf: trustme.LeafCert, path: Path) -> Path:
-    leaf.private_key_and_cert_chain_pem.write_to_path(str(path))
-    return path
-
-
 def make_mail_certificates(directory: Path, *names: str) -> MailCertificates:
-    """Certificates for ``names`` (default: localhost and 127.0.0.1) under ``directory``.
-
-    The expiring and expired ones are an hour past the whole day, so a probe reading them a
-    few seconds later still counts exactly 3 days.
-    """
-    hosts = names or NAMES
-    ca = trustme.CA()
-    bundle = directory / "mail-ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    now = datetime.now(UTC)
-    three_days = timedelta(days=3, hours=1)
+    """Certificates for ``names`` (default: localhost and 127.0.0.1) under ``directory``:
+    those of :func:`tests.servers.tls_server.make_certificates`, in files named ``mail-*``."""
+    made = make_certificates(directory, *names, prefix="mail-")
     return MailCertificates(
-        bundle=bundle,
-        valid=_leaf(
-            ca.issue_cert(*hosts, not_after=now + timedelta(days=90, hours=1)),
-            directory / "mail-valid.pem",
-        ),
-        expired=_leaf(
-            ca.issue_cert(*hosts, not_before=now - timedelta(days=90), not_after=now - three_days),
-            directory / "mail-expired.pem",
-        ),
-        expiring=_leaf(
-            ca.issue_cert(*hosts, not_after=now + three_days), directory / "mail-expiring.pem"
-        ),
-        wrong_host=_leaf(ca.issue_cert("other.example"), directory / "mail-wrong-host.pem"),
-        untrusted=_leaf(trustme.CA().issue_cert(*hosts), directory / "mail-untrusted.pem"),
+        bundle=made.bundle,
+        valid=made.valid,
+        expired=made.expired,
+        expiring=made.expiring,
+        wrong_host=made.wrong_host,
+        untrusted=made.unknown_ca,
     )
 
 

@@ -80,33 +80,39 @@ def _write_self_signed(path: Path) -> Path:
     return path
 
 
-def make_certificates(directory: Path) -> Certificates:
-    """A fresh CA and its certificates, written under ``directory``.
+def make_certificates(directory: Path, *names: str, prefix: str = "") -> Certificates:
+    """A fresh CA and its certificates for ``names`` (default: localhost and 127.0.0.1),
+    written under ``directory`` with ``prefix`` before each file name.
 
     The expiring and expired certificates are an hour past the whole day, so a probe
     reading them a few seconds later still counts exactly 3 days.
     """
+    hosts = names or NAMES
     ca = trustme.CA()
-    bundle = directory / "ca.pem"
+    bundle = directory / f"{prefix}ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     now = datetime.now(UTC)
     three_days = timedelta(days=3, hours=1)
     return Certificates(
         bundle=bundle,
         valid=_write_leaf(
-            ca.issue_cert(*NAMES, not_after=now + timedelta(days=90, hours=1)),
-            directory / "valid.pem",
+            ca.issue_cert(*hosts, not_after=now + timedelta(days=90, hours=1)),
+            directory / f"{prefix}valid.pem",
         ),
         expired=_write_leaf(
-            ca.issue_cert(*NAMES, not_before=now - timedelta(days=90), not_after=now - three_days),
-            directory / "expired.pem",
+            ca.issue_cert(*hosts, not_before=now - timedelta(days=90), not_after=now - three_days),
+            directory / f"{prefix}expired.pem",
         ),
         expiring=_write_leaf(
-            ca.issue_cert(*NAMES, not_after=now + three_days), directory / "expiring.pem"
+            ca.issue_cert(*hosts, not_after=now + three_days), directory / f"{prefix}expiring.pem"
         ),
-        wrong_host=_write_leaf(ca.issue_cert("other.example"), directory / "wrong-host.pem"),
-        unknown_ca=_write_leaf(trustme.CA().issue_cert(*NAMES), directory / "unknown-ca.pem"),
-        self_signed=_write_self_signed(directory / "self-signed.pem"),
+        wrong_host=_write_leaf(
+            ca.issue_cert("other.example"), directory / f"{prefix}wrong-host.pem"
+        ),
+        unknown_ca=_write_leaf(
+            trustme.CA().issue_cert(*hosts), directory / f"{prefix}unknown-ca.pem"
+        ),
+        self_signed=_write_self_signed(directory / f"{prefix}self-signed.pem"),
     )
 
 
